@@ -1,0 +1,239 @@
+"""Loading the vendor data files and answering lookups against them."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import logging
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ._model import CatalogEntry, CatalogError, frozen_details
+from ._rules import RULES, Parsed, VendorData, display, kvs_bases, unknown_entry
+from ._schema import validate_file
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATA_DIR = Path(__file__).with_name("data")
+
+#: Entry fields copied into ``CatalogEntry.details`` when present (lists are joined with ", ").
+_DETAIL_FIELDS = (
+    "library",
+    "sdk_classification",
+    "is_base",
+    "alt_libraries",
+    "ack_error_id",
+    "alt_names",
+    "aliases",
+    "definition",
+    "source",
+)
+
+
+@dataclass
+class _VendorIndex:
+    """Everything needed to answer lookups for one vendor; keys are lower case."""
+
+    data: VendorData
+    entries: list[CatalogEntry] = field(default_factory=list)
+    by_code: dict[str, CatalogEntry] = field(default_factory=dict)
+    by_alias: dict[str, CatalogEntry] = field(default_factory=dict)
+    by_name: dict[str, CatalogEntry] = field(default_factory=dict)
+
+
+class Catalog:
+    """Decodes vendor failure codes. Immutable after construction; safe to share across threads."""
+
+    def __init__(self, indexes: Mapping[str, _VendorIndex]) -> None:
+        self._indexes = dict(indexes)
+        self.vendors: tuple[str, ...] = tuple(sorted(self._indexes))
+        #: Vendor -> data file version, for logs and "catalog version N" messages.
+        self.versions: Mapping[str, int] = MappingProxyType(
+            {v: i.data.version for v, i in self._indexes.items()}
+        )
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    def lookup(self, vendor: str, code: str | int | None) -> CatalogEntry:
+        """Decode ``code`` for ``vendor``. Never raises: unknown input gives a fallback entry."""
+        try:
+            return self._lookup(vendor, code)
+        except Exception:  # a bug here must not lose a webhook
+            log.exception(
+                "catalog lookup failed: vendor=%s code=%s", display(vendor), display(code)
+            )
+            return unknown_entry(
+                _vendor_name(vendor), display(code), reason="lookup error", doc_url=None
+            )
+
+    def _lookup(self, vendor: object, code: object) -> CatalogEntry:
+        name = _vendor_name(vendor)
+        index = self._indexes.get(name)
+        if index is None:
+            known = ", ".join(self.vendors)
+            return unknown_entry(
+                name, display(code), reason=f"vendor not in catalog ({known})", doc_url=None
+            )
+        rules = RULES[name]
+        hit = self._exact(index, code)
+        if hit is not None:
+            return hit
+        parsed = rules.parse(code)
+        for key in parsed.keys:
+            hit = index.by_code.get(key) or index.by_alias.get(key) or index.by_name.get(key)
+            if hit is not None:
+                return hit
+        fallback = rules.fallback(parsed, index.data)
+        if fallback is not None:
+            return fallback
+        reason = "empty code" if not parsed.text else "not in catalog"
+        return unknown_entry(name, parsed.text, reason=reason, doc_url=index.data.source)
+
+    @staticmethod
+    def _exact(index: _VendorIndex, code: object) -> CatalogEntry | None:
+        """Spellings matched as text before any parsing: aliases (seed typos) and names."""
+        if not isinstance(code, str) or len(code) > 256:
+            return None
+        key = code.strip().lower()
+        if not key:
+            return None
+        return (
+            index.by_alias.get(key) or index.by_name.get(key) or index.by_name.get(f"status_{key}")
+        )
+
+    def entries(self, vendor: str | None = None, category: str | None = None) -> list[CatalogEntry]:
+        """Listed entries (file order), optionally filtered; unknown filters give ``[]``."""
+        vendors = self.vendors if vendor is None else (_vendor_name(vendor),)
+        return [
+            entry
+            for name in vendors
+            if name in self._indexes
+            for entry in self._indexes[name].entries
+            if category is None or entry.category == category
+        ]
+
+    def nearest(self, vendor: str, code: str | int, limit: int = 5) -> list[CatalogEntry]:
+        """Listed entries closest to ``code``: numeric distance for numeric codes, else by name.
+
+        For "did you mean" hints; never raises and returns ``[]`` for an unknown vendor.
+        """
+        try:
+            return self._nearest(vendor, code, max(0, int(limit)))
+        except Exception:
+            log.exception(
+                "catalog nearest failed: vendor=%s code=%s", display(vendor), display(code)
+            )
+            return []
+
+    def _nearest(self, vendor: object, code: object, limit: int) -> list[CatalogEntry]:
+        name = _vendor_name(vendor)
+        index = self._indexes.get(name)
+        if index is None or limit == 0:
+            return []
+        rules = RULES[name]
+        parsed: Parsed = rules.parse(code)
+        if rules.numeric and parsed.values:
+            target = parsed.values[0]
+            scored = [
+                (abs(value - target), value, entry)
+                for entry in index.entries
+                if (value := rules.value_of(entry.code)) is not None
+            ]
+            scored.sort(key=lambda t: (t[0], t[1]))
+            return [entry for _, _, entry in scored[:limit]]
+        query = (parsed.keys[0] if parsed.keys else parsed.text).lower()
+        if not query:
+            return []
+
+        def score(entry: CatalogEntry) -> float:
+            names = [entry.code, entry.name or ""]
+            return max(difflib.SequenceMatcher(None, query, n.lower()).ratio() for n in names)
+
+        return sorted(index.entries, key=lambda e: (-score(e), e.code))[:limit]
+
+
+def _vendor_name(vendor: object) -> str:
+    return vendor.strip().lower()[:64] if isinstance(vendor, str) else display(vendor)
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+
+def load_catalog(data_dir: Path | None = None) -> Catalog:
+    """Load and validate every ``*.toml`` vendor file in ``data_dir`` (default: packaged data).
+
+    Raises ``CatalogError`` with a one-line message naming the file, entry and field.
+    """
+    directory = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    if not directory.is_dir():
+        raise CatalogError(f"{directory}: catalog data directory does not exist")
+    paths = sorted(directory.glob("*.toml"))
+    if not paths:
+        raise CatalogError(f"{directory}: no *.toml catalog files")
+    return Catalog({path.stem: _load_vendor(path) for path in paths})
+
+
+def _load_vendor(path: Path) -> _VendorIndex:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path.name}: invalid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path.name}: cannot read: {exc}") from exc
+    data = validate_file(path, raw)
+    vendor = data["vendor"]
+    entries = [_entry(vendor, item) for item in data["entries"]]
+    bases = kvs_bases(entries) if vendor == "kvs" else ()
+    index = _VendorIndex(VendorData(vendor, data["version"], data["source"], bases))
+    for entry, item in zip(entries, data["entries"], strict=True):
+        index.entries.append(entry)
+        index.by_code[entry.code.lower()] = entry
+        for alias in item["aliases"]:
+            index.by_alias[alias.strip().lower()] = entry
+        for name in [item["name"], *item["alt_names"]]:
+            if name:
+                index.by_name[name.strip().lower()] = entry
+    return index
+
+
+def _entry(vendor: str, item: Mapping[str, Any]) -> CatalogEntry:
+    details: dict[str, object] = {}
+    for key in _DETAIL_FIELDS:
+        value = item.get(key)
+        if isinstance(value, list):
+            value = ", ".join(value)
+        elif isinstance(value, bool):
+            value = "true" if value else None
+        details[key] = value
+    if vendor == "lightflow":
+        details.update(_lightflow_http_details(int(item["code"])))
+    return CatalogEntry(
+        vendor=vendor,
+        code=item["code"],
+        name=item["name"],
+        category=item["category"],
+        severity=item["severity"],
+        retryable=item["retryable"],
+        description=item["description"].strip(),
+        action=item["action"].strip(),
+        doc_url=item["doc_url"],
+        known=True,
+        details=frozen_details(details),
+    )
+
+
+def _lightflow_http_details(code: int) -> dict[str, object]:
+    """Listed 24XX/25XX codes carry the remote HTTP status too, like the range fallback."""
+    if 2400 <= code <= 2599:
+        return {"remote_http_status": code - 2000}
+    return {}
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    """The packaged catalog, loaded and validated once per process."""
+    return load_catalog()

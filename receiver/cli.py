@@ -1,0 +1,111 @@
+"""The ``receiver`` command: serve, migrate, explain codes."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, routes_command, shell_command
+
+from receiver import create_app
+from receiver.catalog.cli import codes
+from receiver.db import get_database
+from receiver.migrate import current_revision, head_revision, upgrade
+from receiver.settings import TOKEN_VARIABLES, SettingsError
+
+# Where `receiver run` keeps the secrets it generates for a local install (see README).
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+LOCAL_SECRETS_FILE = INSTANCE_DIR / "receiver.env"
+
+
+def load_app() -> Flask:
+    try:
+        return create_app()
+    except SettingsError as error:
+        raise click.ClickException(f"configuration error: {error}") from None
+
+
+@click.group(cls=FlaskGroup, create_app=load_app, add_default_commands=False)
+def main() -> None:
+    """Webhook receiver for video-pipeline failures (Zencoder, LightFlow, Agora, KVS)."""
+
+
+main.add_command(shell_command)
+main.add_command(routes_command)
+main.add_command(codes)
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    upgrade(get_database(current_app).engine, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the database's migration revision and the code's head."""
+    with get_database(current_app).engine.connect() as connection:
+        click.echo(f"database: {current_revision(connection)}  head: {head_revision()}")
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+def run(host: str, port: int, workers: int) -> None:
+    """Migrate the database and serve on HOST:PORT with gunicorn (the embedded default).
+
+    Without configured secrets it generates them once into instance/receiver.env.
+    """
+    ensure_local_secrets(LOCAL_SECRETS_FILE)
+    app = load_app()
+    database = get_database(app)
+    upgrade(database.engine)
+    # Workers are forked from this process; they must not share its connections.
+    database.engine.dispose()
+    from receiver.server import serve
+
+    click.echo(
+        f"receiver: serving http://{host}:{port}/hooks/<vendor> (secrets: {LOCAL_SECRETS_FILE})"
+    )
+    serve(app, bind=f"{host}:{port}", workers=workers)
+
+
+def ensure_local_secrets(path: Path) -> None:
+    """Fill secrets missing from the environment from ``path``, generating them on first use.
+
+    The file is created with mode 0600; values already in the environment always win.
+    """
+    wanted = ("RECEIVER_SECRET_KEY", *TOKEN_VARIABLES.values())
+    missing = [name for name in wanted if not os.environ.get(name)]
+    if not missing:
+        return
+    stored = _read_env_file(path)
+    if not all(stored.get(name) for name in missing):
+        stored |= {name: secrets.token_urlsafe(32) for name in missing if not stored.get(name)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text("".join(f"{name}={value}\n" for name, value in sorted(stored.items())))
+    for name in missing:
+        os.environ[name] = stored[name]
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+if __name__ == "__main__":
+    main()

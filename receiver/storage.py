@@ -1,0 +1,246 @@
+"""Writing notifications and what they say. The caller owns the transaction (one per
+notification) and commits it, so later steps (alerts) can join the same transaction.
+
+Repeats and races are settled by unique constraints (``INSERT … ON CONFLICT``), never by a
+check-then-insert, so two identical notifications arriving at the same instant store one row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from receiver.db import utcnow
+from receiver.models import Failure, Job, JobFile, Notification
+from receiver.providers.base import FailureReport, FileUpdate, JobUpdate, Normalized, Rejection
+
+MAX_KEY_LENGTH = 255
+StateRank = Callable[[str], int]
+
+
+@dataclass
+class RawNotification:
+    """The request as received: kept byte for byte, minus credentials."""
+
+    vendor: str
+    body: bytes
+    content_type: str | None
+    headers: dict[str, str]
+    remote_addr: str | None
+    received_at: datetime = field(default_factory=utcnow)
+    body_truncated: bool = False
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    notification_id: int
+    duplicate: bool
+    failure_ids: tuple[int, ...] = ()
+
+
+def save_rejected(session: Session, raw: RawNotification, rejection: Rejection, auth: str) -> int:
+    """Keep a refused notification with the reason, so it can be inspected and replayed."""
+    notification = Notification(
+        **_raw_columns(raw),
+        auth=auth,
+        status="rejected",
+        http_status=rejection.status,
+        reason=rejection.message,
+        errors=rejection.errors,
+    )
+    session.add(notification)
+    session.flush()
+    return notification.id
+
+
+def save_accepted(
+    session: Session,
+    raw: RawNotification,
+    normalized: Normalized,
+    state_rank: StateRank,
+    http_status: int,
+    auth: str = "passed",
+) -> StoreResult:
+    """Store the notification and everything it says (failures already classified), or
+    recognise it as a repeat and only count it."""
+    insert = _insert_for(session)
+    notification_id = session.execute(
+        insert(Notification)
+        .values(
+            **_raw_columns(raw),
+            auth=auth,
+            status="stored",
+            http_status=http_status,
+            dedup_key=bounded_key(normalized.dedup_key),
+            duplicate_count=0,
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(Notification.id)
+    ).scalar()
+    if notification_id is None:
+        # The insert was the transaction's first statement, so nothing else needs undoing.
+        return StoreResult(_count_duplicate(session, normalized.dedup_key, raw), duplicate=True)
+
+    occurred_at = normalized.occurred_at or raw.received_at
+    failure_ids: list[int] = []
+    for job_update in normalized.jobs:
+        job_id = _upsert_job(session, raw.vendor, job_update, state_rank)
+        file_ids = {
+            (file.kind, file.external_id): _upsert_file(session, job_id, file, state_rank)
+            for file in job_update.files
+        }
+        for report in job_update.failures:
+            failure_id = _insert_failure(
+                session,
+                raw.vendor,
+                notification_id,
+                job_id,
+                file_ids.get((report.file_kind, report.file_external_id)),
+                report,
+                occurred_at,
+            )
+            if failure_id is not None:
+                failure_ids.append(failure_id)
+    return StoreResult(notification_id, duplicate=False, failure_ids=tuple(failure_ids))
+
+
+def bounded_key(key: str) -> str:
+    """Keys are built from vendor ids of any length; long ones are hashed to fit the column."""
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _raw_columns(raw: RawNotification) -> dict[str, Any]:
+    return {
+        "vendor": raw.vendor,
+        "received_at": raw.received_at,
+        "remote_addr": raw.remote_addr,
+        "content_type": raw.content_type,
+        "headers": raw.headers,
+        "body": raw.body,
+        "body_truncated": raw.body_truncated,
+    }
+
+
+def _insert_for(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _count_duplicate(session: Session, dedup_key: str, raw: RawNotification) -> int:
+    notification_id = session.execute(
+        update(Notification)
+        .where(Notification.dedup_key == bounded_key(dedup_key))
+        .values(
+            duplicate_count=Notification.duplicate_count + 1,
+            last_duplicate_at=raw.received_at,
+        )
+        .returning(Notification.id)
+    ).scalar_one()
+    return notification_id
+
+
+def _state_columns(table: Any, excluded: Any) -> dict[str, Any]:
+    """ON CONFLICT assignments that move a state forward only (equal ranks: the latest wins)."""
+    wins = excluded.state_rank >= table.state_rank
+    return {
+        "state": case((wins, excluded.state), else_=table.state),
+        "state_rank": case((wins, excluded.state_rank), else_=table.state_rank),
+        "updated_at": excluded.updated_at,
+    }
+
+
+def _upsert_job(session: Session, vendor: str, job: JobUpdate, state_rank: StateRank) -> int:
+    now = utcnow()
+    statement = _insert_for(session)(Job).values(
+        vendor=vendor,
+        kind=job.kind,
+        external_id=bounded_key(job.external_id),
+        state=job.state,
+        state_rank=state_rank(job.state),
+        attributes=job.attributes,
+        created_at=now,
+        updated_at=now,
+    )
+    columns = _state_columns(Job, statement.excluded)
+    # Attributes describe the job at its latest state; keep them with the state that wins.
+    columns["attributes"] = case(
+        (statement.excluded.state_rank >= Job.state_rank, statement.excluded.attributes),
+        else_=Job.attributes,
+    )
+    return session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["vendor", "external_id"], set_=columns
+        ).returning(Job.id)
+    ).scalar_one()
+
+
+def _upsert_file(session: Session, job_id: int, file: FileUpdate, state_rank: StateRank) -> int:
+    statement = _insert_for(session)(JobFile).values(
+        job_id=job_id,
+        kind=file.kind,
+        external_id=bounded_key(file.external_id),
+        state=file.state,
+        state_rank=state_rank(file.state),
+        updated_at=utcnow(),
+        **file.fields,
+    )
+    wins = statement.excluded.state_rank >= JobFile.state_rank
+    columns = _state_columns(JobFile, statement.excluded)
+    # A later notification may omit what an earlier one said (the backup-server details are only
+    # sent when used), so only values this notification actually carries overwrite old ones.
+    for name, value in file.fields.items():
+        if value is not None and value is not False:
+            columns[name] = case(
+                (wins, getattr(statement.excluded, name)), else_=getattr(JobFile, name)
+            )
+    return session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["job_id", "kind", "external_id"], set_=columns
+        ).returning(JobFile.id)
+    ).scalar_one()
+
+
+def _insert_failure(
+    session: Session,
+    vendor: str,
+    notification_id: int,
+    job_id: int,
+    job_file_id: int | None,
+    report: FailureReport,
+    occurred_at: datetime,
+) -> int | None:
+    entry = report.classification
+    if entry is None:
+        raise ValueError("failures are classified before they are stored")
+    return session.execute(
+        _insert_for(session)(Failure)
+        .values(
+            notification_id=notification_id,
+            job_id=job_id,
+            job_file_id=job_file_id,
+            vendor=vendor,
+            code=report.code,
+            code_name=entry.name,
+            category=entry.category,
+            severity=entry.severity,
+            retryable=entry.retryable,
+            message=report.message,
+            link=report.link,
+            backup_server_used=report.backup_server_used,
+            details=report.details,
+            status="open",
+            occurred_at=occurred_at,
+            created_at=utcnow(),
+            fingerprint=bounded_key(report.fingerprint),
+        )
+        .on_conflict_do_nothing(index_elements=["fingerprint"])
+        .returning(Failure.id)
+    ).scalar()

@@ -1,0 +1,86 @@
+"""Field types shared by the vendor schemas.
+
+Every value a schema lets through must be storable as is: PostgreSQL refuses NUL characters and
+lone surrogates in text and integers past 64 bits, so those are schema errors (422), never a
+database error (500) later on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+class VendorSchema(Schema):
+    """Base for vendor payloads: unknown fields are dropped here but kept in the raw body."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class Text(fields.String):
+    """A string that fits a text column: no NUL, no lone surrogates, bounded length."""
+
+    def __init__(self, *, max_length: int = 10_000, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_none", True)
+        super().__init__(validate=validate.Length(max=max_length), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("must not contain NUL characters")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("must be valid Unicode text") from None
+        return text
+
+
+class IdField(Text):
+    """Vendor ids arrive as integers (Zencoder) or strings (LightFlow); store both as text."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_none", False)
+        super().__init__(max_length=255, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool):
+            raise ValidationError("must be a string or an integer")
+        if isinstance(value, int):
+            value = str(value)
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
+            raise ValidationError("must not be empty")
+        return text
+
+
+def UTCDateTime(**kwargs: Any) -> fields.AwareDateTime:
+    """An ISO 8601 time; one without a zone is taken as UTC, as vendors mean it."""
+    return fields.AwareDateTime(allow_none=True, default_timezone=UTC, **kwargs)
+
+
+class BoundedInteger(fields.Integer):
+    """A non-negative integer that fits its column; overflowing input is a field error."""
+
+    def __init__(self, maximum: int, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_none", True)
+        super().__init__(validate=validate.Range(0, maximum), **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        try:
+            return super()._validated(value)
+        except OverflowError:  # int(float("inf")) and friends
+            raise self.make_error("invalid") from None
+
+
+def Int32(**kwargs: Any) -> BoundedInteger:
+    return BoundedInteger(INT32_MAX, **kwargs)
+
+
+def Int64(**kwargs: Any) -> BoundedInteger:
+    return BoundedInteger(INT64_MAX, **kwargs)

@@ -1,0 +1,146 @@
+"""Test set-up: real Alembic migrations once per database, a rolled-back transaction per test.
+
+Every database test runs on SQLite and, when ``TEST_DATABASE_URL`` points at a PostgreSQL server,
+on PostgreSQL too (in a throwaway schema, so parallel runs and other users of the database are
+untouched). A set but unreachable ``TEST_DATABASE_URL`` is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from receiver import create_app
+from receiver.db import get_database
+from receiver.migrate import upgrade
+from receiver.settings import Settings
+from tests.helpers import TOKENS
+
+REPO = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = "test-secret-key-0123456789abcdef"
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgres_url(schema: str) -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return None
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated, empty database of each backend, for the whole test session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        yield _migrated(url)
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    url = postgres_url(schema)
+    if url is None:
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (see README)")
+    admin = create_engine(url.split("?")[0])
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _migrated(url)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _migrated(url: str) -> str:
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "secret_key": SECRET_KEY,
+        "vendor_tokens": dict(TOKENS),
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url: str) -> Flask:
+    app = create_app(make_settings(database_url))
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def app(shared_app: Flask) -> Iterator[Flask]:
+    """The app with every session bound to one connection whose transaction is rolled back."""
+    database = get_database(shared_app)
+    connection = database.engine.connect()
+    transaction = connection.begin()
+    database.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield shared_app
+    finally:
+        database.sessionmaker.configure(
+            bind=database.engine, join_transaction_mode="conservative_savepoint"
+        )
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A session inside the test's transaction, for assertions and factories."""
+    with get_database(app).sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def engine(shared_app: Flask) -> Engine:
+    return get_database(shared_app).engine
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture
+def committing_app(database_url: str) -> Iterator[Flask]:
+    """An app whose transactions really commit (for concurrency and process tests).
+
+    Tables are emptied afterwards so the rolled-back tests never see its rows.
+    """
+    app = create_app(make_settings(database_url))
+    yield app
+    engine = get_database(app).engine
+    with engine.begin() as connection:
+        for table in ("failures", "job_files", "jobs", "notifications"):
+            connection.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()

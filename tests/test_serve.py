@@ -1,0 +1,98 @@
+"""The README's run command, for real: `receiver run` migrates SQLite and serves with gunicorn."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import basic_auth, fixture_bytes
+
+RECEIVER = Path(sys.executable).parent / "receiver"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited: {process.stdout.read()}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    pytest.fail("server did not start")
+
+
+@pytest.fixture
+def served(tmp_path):
+    port = free_port()
+    database = tmp_path / "receiver.sqlite3"
+    token = "served-zencoder-token-0123456789"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
+    env |= {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "RECEIVER_SECRET_KEY": "served-secret-key-0123456789",
+        "RECEIVER_ZENCODER_TOKEN": token,
+        "RECEIVER_LIGHTFLOW_TOKEN": "served-lightflow-token-0123456789",
+    }
+    process = subprocess.Popen(
+        [str(RECEIVER), "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}", token, database, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_receiver_run_serves_and_stores_a_failure(served):
+    url, token, database, process = served
+    request = urllib.request.Request(
+        f"{url}/hooks/zencoder?token={token}",
+        data=fixture_bytes("zencoder", "output_failed.json"),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202
+        notification_id = json.load(response)["id"]
+
+    with sqlite3.connect(database) as connection:
+        codes = connection.execute(
+            "SELECT code FROM failures WHERE notification_id = ?", (notification_id,)
+        ).fetchall()
+    assert codes == [("TranscodingError",)]
+
+    process.terminate()
+    output = process.communicate(timeout=30)[0]
+    assert "POST /hooks/zencoder" in output  # the access log ran ...
+    assert token not in output  # ... and never shows the token from the query string
+
+
+def test_basic_auth_user_in_url_works_under_gunicorn(served):
+    url, token, _database, _process = served
+    request = urllib.request.Request(
+        f"{url}/hooks/zencoder",
+        data=fixture_bytes("zencoder", "output_backup_server_used.json"),
+        headers={"Content-Type": "application/json", **basic_auth(token)},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202

@@ -1,0 +1,93 @@
+"""Settings come from the environment; a bad one stops start-up with one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from receiver.settings import Settings, SettingsError
+
+REPO = Path(__file__).resolve().parent.parent
+GOOD = {
+    "RECEIVER_SECRET_KEY": "s" * 32,
+    "RECEIVER_ZENCODER_TOKEN": "z" * 24,
+}
+
+
+def test_defaults_to_sqlite_under_the_instance_folder(tmp_path):
+    settings = Settings.from_env(GOOD, instance_path=tmp_path)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'receiver.sqlite3'}"
+    assert settings.vendor_tokens == {"zencoder": "z" * 24}
+    assert settings.max_body_bytes == 1024 * 1024
+
+
+def test_bare_postgresql_url_uses_psycopg3():
+    settings = Settings.from_env({**GOOD, "DATABASE_URL": "postgresql://u:pw@db/receiver"})
+    assert settings.database_url.startswith("postgresql+psycopg://")
+
+
+def test_repr_hides_secrets():
+    settings = Settings.from_env({**GOOD, "DATABASE_URL": "postgresql://u:hunter2hunter2@db/x"})
+    assert "hunter2" not in repr(settings) and "z" * 24 not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "environ,mentions",
+    [
+        ({"RECEIVER_ZENCODER_TOKEN": "z" * 24}, "RECEIVER_SECRET_KEY"),
+        ({"RECEIVER_SECRET_KEY": "s" * 32}, "no vendor is enabled"),
+        ({**GOOD, "RECEIVER_LIGHTFLOW_TOKEN": "short"}, "RECEIVER_LIGHTFLOW_TOKEN is too short"),
+        ({**GOOD, "DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL must be"),
+        ({**GOOD, "DATABASE_URL": "::not a url::"}, "DATABASE_URL is not a valid"),
+        (
+            {**GOOD, "RECEIVER_MAX_BODY_BYTES": "1MB"},
+            "RECEIVER_MAX_BODY_BYTES must be a whole number",
+        ),
+        ({**GOOD, "RECEIVER_MAX_BODY_BYTES": "0"}, "greater than zero"),
+    ],
+)
+def test_bad_settings_raise_one_line(environ, mentions):
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env(environ)
+    assert mentions in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def run_command(
+    args: list[str], environ: dict[str, str], cwd: Path = REPO
+) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
+    return subprocess.run(
+        args, env={**env, **environ}, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_cli_start_up_error_is_one_line_without_traceback():
+    result = run_command(
+        [str(Path(sys.executable).parent / "receiver"), "db", "upgrade"],
+        {"RECEIVER_ZENCODER_TOKEN": "z" * 24},
+    )
+    assert result.returncode != 0
+    assert "RECEIVER_SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_gunicorn_start_up_error_is_one_line_without_traceback(tmp_path):
+    result = run_command(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--no-control-socket",
+            "-b",
+            "127.0.0.1:0",
+            "wsgi:app",
+        ],
+        {"RECEIVER_SECRET_KEY": "s" * 32, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+    )
+    assert result.returncode != 0
+    assert "configuration error: no vendor is enabled" in result.stderr
+    assert "Traceback" not in result.stderr

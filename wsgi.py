@@ -1,0 +1,13 @@
+"""WSGI entry point for gunicorn: ``gunicorn -c gunicorn.conf.py wsgi:app``."""
+
+import sys
+
+from receiver import create_app
+from receiver.settings import SettingsError
+
+try:
+    app = create_app()
+except SettingsError as error:
+    # One clear line instead of a traceback; exit code 4 is gunicorn's "app failed to load".
+    print(f"receiver: configuration error: {error}", file=sys.stderr)
+    sys.exit(4)

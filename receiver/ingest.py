@@ -14,11 +14,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Request, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import Headers
+from werkzeug.http import parse_options_header
 
 from receiver.catalog import Catalog
-from receiver.db import get_session
-from receiver.providers.base import IncomingRequest, Provider, Rejection
-from receiver.storage import RawNotification, save_accepted, save_rejected
+from receiver.db import get_session, utcnow
+from receiver.models import Notification
+from receiver.providers.base import IncomingRequest, Normalized, Provider, Rejection
+from receiver.storage import (
+    RawNotification,
+    bounded_key,
+    save_accepted,
+    save_normalized,
+    save_rejected,
+)
 
 # Headers that carry credentials are never stored (nor logged); everything else is kept so a
 # notification can be inspected and replayed as it came.
@@ -57,10 +68,7 @@ def receive(vendor: str, request: Request) -> Outcome:
     except Rejection as rejection:
         return _reject(session, raw, rejection, auth="passed")
 
-    catalog: Catalog = current_app.extensions["catalog"]
-    for report in normalized.failures():
-        report.classification = catalog.lookup(vendor, report.code)
-
+    classify(vendor, normalized)
     result = save_accepted(
         session, raw, normalized, provider.state_rank, http_status=provider.accepted_status
     )
@@ -71,6 +79,68 @@ def receive(vendor: str, request: Request) -> Outcome:
         provider.accepted_status,
         {"status": "accepted", "id": result.notification_id, "failures": len(result.failure_ids)},
     )
+
+
+def replay(session: Session, notification: Notification) -> Outcome:
+    """Run a stored notification through the pipeline again (after a schema or catalog fix).
+
+    Authentication is not repeated: replay is an operator's decision about a body we kept. A
+    rejected notification that now parses becomes ``stored``; a stored one re-applies its
+    updates (repeats change nothing). Either way ``replayed_at`` records it.
+    """
+    provider = current_app.extensions["providers"].get(notification.vendor)
+    if provider is None:
+        return Outcome(
+            409,
+            {
+                "message": f"vendor {notification.vendor!r} is not enabled",
+                "reason": "unknown_vendor",
+            },
+        )
+    notification.replayed_at = utcnow()
+    content_type, _options = parse_options_header(notification.content_type or "")
+    incoming = IncomingRequest(
+        body=notification.body,
+        content_type=content_type.lower() or None,
+        headers=Headers(notification.headers),
+    )
+    try:
+        normalized = provider.parse(incoming)
+    except Rejection as rejection:
+        notification.reason, notification.errors = rejection.message, rejection.errors
+        session.commit()
+        return _rejection_outcome(rejection, notification.id)
+    classify(notification.vendor, normalized)
+
+    if notification.status == "rejected":
+        dedup_key = bounded_key(normalized.dedup_key)
+        original = session.scalar(
+            select(Notification.id).where(Notification.dedup_key == dedup_key)
+        )
+        if original is not None:
+            notification.reason = f"replayed: a duplicate of notification {original}"
+            session.commit()
+            return Outcome(200, {"status": "duplicate", "id": original})
+        notification.dedup_key = dedup_key
+        notification.status, notification.reason, notification.errors = "stored", None, None
+        notification.http_status = provider.accepted_status
+    failure_ids = save_normalized(
+        session,
+        notification.vendor,
+        notification.id,
+        normalized,
+        provider.state_rank,
+        notification.received_at,
+    )
+    session.commit()
+    return Outcome(200, {"status": "replayed", "id": notification.id, "failures": len(failure_ids)})
+
+
+def classify(vendor: str, normalized: Normalized) -> None:
+    """Attach the catalog's entry to every failure (unknown codes get the `unknown` entry)."""
+    catalog: Catalog = current_app.extensions["catalog"]
+    for report in normalized.failures():
+        report.classification = catalog.lookup(vendor, report.code)
 
 
 def read_raw(vendor: str, request: Request, limit: int) -> tuple[RawNotification, str | None]:
@@ -124,9 +194,13 @@ def incoming_request(raw: RawNotification, request: Request) -> IncomingRequest:
     )
 
 
-def _reject(session: Any, raw: RawNotification, rejection: Rejection, auth: str) -> Outcome:
+def _reject(session: Session, raw: RawNotification, rejection: Rejection, auth: str) -> Outcome:
     notification_id = save_rejected(session, raw, rejection, auth=auth)
     session.commit()
+    return _rejection_outcome(rejection, notification_id)
+
+
+def _rejection_outcome(rejection: Rejection, notification_id: int) -> Outcome:
     body: dict[str, Any] = {
         "message": rejection.message,
         "reason": rejection.reason,

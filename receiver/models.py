@@ -54,6 +54,7 @@ class Notification(Base):
     dedup_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     duplicate_count: Mapped[int] = mapped_column(Integer, default=0)
     last_duplicate_at: Mapped[datetime | None]
+    replayed_at: Mapped[datetime | None]
 
     failures: Mapped[list[Failure]] = relationship(back_populates="notification")
 

@@ -87,11 +87,28 @@ def save_accepted(
     if notification_id is None:
         # The insert was the transaction's first statement, so nothing else needs undoing.
         return StoreResult(_count_duplicate(session, normalized.dedup_key, raw), duplicate=True)
+    failure_ids = save_normalized(
+        session, raw.vendor, notification_id, normalized, state_rank, raw.received_at
+    )
+    return StoreResult(notification_id, duplicate=False, failure_ids=failure_ids)
 
-    occurred_at = normalized.occurred_at or raw.received_at
+
+def save_normalized(
+    session: Session,
+    vendor: str,
+    notification_id: int,
+    normalized: Normalized,
+    state_rank: StateRank,
+    received_at: datetime,
+) -> tuple[int, ...]:
+    """Upsert the jobs and files a notification describes and insert its new failures.
+
+    Returns the ids of failures that did not exist before (a repeat reports none).
+    """
+    occurred_at = normalized.occurred_at or received_at
     failure_ids: list[int] = []
     for job_update in normalized.jobs:
-        job_id = _upsert_job(session, raw.vendor, job_update, state_rank)
+        job_id = _upsert_job(session, vendor, job_update, state_rank)
         file_ids = {
             (file.kind, file.external_id): _upsert_file(session, job_id, file, state_rank)
             for file in job_update.files
@@ -99,7 +116,7 @@ def save_accepted(
         for report in job_update.failures:
             failure_id = _insert_failure(
                 session,
-                raw.vendor,
+                vendor,
                 notification_id,
                 job_id,
                 file_ids.get((report.file_kind, report.file_external_id)),
@@ -108,7 +125,7 @@ def save_accepted(
             )
             if failure_id is not None:
                 failure_ids.append(failure_id)
-    return StoreResult(notification_id, duplicate=False, failure_ids=tuple(failure_ids))
+    return tuple(failure_ids)
 
 
 def bounded_key(key: str) -> str:
@@ -164,7 +181,7 @@ def _upsert_job(session: Session, vendor: str, job: JobUpdate, state_rank: State
         kind=job.kind,
         external_id=bounded_key(job.external_id),
         state=job.state,
-        state_rank=state_rank(job.state),
+        state_rank=state_rank(job.state) if job.rank is None else job.rank,
         attributes=job.attributes,
         created_at=now,
         updated_at=now,

@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("dedup_key", sa.String(length=255), nullable=True),
         sa.Column("duplicate_count", sa.Integer(), nullable=False),
         sa.Column("last_duplicate_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("replayed_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
         sa.UniqueConstraint("dedup_key", name=op.f("uq_notifications_dedup_key")),
     )

@@ -79,6 +79,9 @@ class JobUpdate:
     kind: str  # job | asset | task | stream
     external_id: str
     state: str
+    #: Orders this update against others of the same job (e.g. Agora's event `sequence`);
+    #: when None the provider's state ranks decide.
+    rank: int | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     files: list[FileUpdate] = field(default_factory=list)
     failures: list[FailureReport] = field(default_factory=list)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -261,3 +261,37 @@ def _insert_failure(
         .on_conflict_do_nothing(index_elements=["fingerprint"])
         .returning(Failure.id)
     ).scalar()
+
+
+def reclassify_failures(session: Session, lookup: Callable[[str, str], Any]) -> int:
+    """Re-derive every failure's classification from the catalog; returns rows changed.
+
+    One UPDATE per distinct (vendor, code) rather than per row: there are a few hundred codes
+    but possibly millions of failures. Rows already matching are left untouched.
+    """
+    changed = 0
+    pairs = session.execute(select(Failure.vendor, Failure.code).distinct()).all()
+    for vendor, code in pairs:
+        entry = lookup(vendor, code)
+        result = session.execute(
+            update(Failure)
+            .where(
+                Failure.vendor == vendor,
+                Failure.code == code,
+                or_(
+                    Failure.code_name.is_distinct_from(entry.name),
+                    Failure.category != entry.category,
+                    Failure.severity != entry.severity,
+                    Failure.retryable != entry.retryable,
+                ),
+            )
+            .values(
+                code_name=entry.name,
+                category=entry.category,
+                severity=entry.severity,
+                retryable=entry.retryable,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        changed += result.rowcount
+    return changed

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 from rich import box
 from rich.console import Console
 from rich.panel import Panel
@@ -173,3 +174,24 @@ def _entries_table(entries: list[CatalogEntry], *, title: str) -> Table:
             Text(entry.description),
         )
     return table
+
+
+@codes.command("reclassify")
+@click.option("--dry-run", is_flag=True, help="Count what would change, then roll back.")
+@with_appcontext
+@click.pass_context
+def reclassify(ctx: click.Context, dry_run: bool) -> None:
+    """Re-apply the catalog to every stored failure (after a catalog change)."""
+    # Imported here: the rest of this group must work without an app or a database.
+    from receiver.db import get_session
+    from receiver.storage import reclassify_failures
+
+    session = get_session()
+    changed = reclassify_failures(session, _catalog(ctx).lookup)
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    click.echo(
+        f"{changed} failure(s) {'would be' if dry_run else ''} reclassified".replace("  ", " ")
+    )

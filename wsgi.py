@@ -3,11 +3,12 @@
 import sys
 
 from receiver import create_app
+from receiver.catalog import CatalogError
 from receiver.settings import SettingsError
 
 try:
     app = create_app()
-except SettingsError as error:
+except (SettingsError, CatalogError) as error:
     # One clear line instead of a traceback; exit code 4 is gunicorn's "app failed to load".
     print(f"receiver: configuration error: {error}", file=sys.stderr)
     sys.exit(4)

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 
 from receiver import create_app
+from receiver.catalog import CatalogError
 from receiver.catalog.cli import codes
 from receiver.db import get_database
 from receiver.migrate import current_revision, head_revision, upgrade
@@ -24,7 +25,7 @@ LOCAL_SECRETS_FILE = INSTANCE_DIR / "receiver.env"
 def load_app() -> Flask:
     try:
         return create_app()
-    except SettingsError as error:
+    except (SettingsError, CatalogError) as error:
         raise click.ClickException(f"configuration error: {error}") from None
 
 

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import case, or_, select, update
@@ -22,6 +23,9 @@ from receiver.models import Failure, Job, JobFile, Notification
 from receiver.providers.base import FailureReport, FileUpdate, JobUpdate, Normalized, Rejection
 
 MAX_KEY_LENGTH = 255
+# The optional file columns: one a FileUpdate does not carry is inserted as NULL, so every
+# file insert has the same parameters and reuses one compiled statement.
+FILE_COLUMNS = tuple(column.name for column in JobFile.__table__.columns if column.nullable)
 StateRank = Callable[[str], int]
 
 
@@ -70,20 +74,18 @@ def save_accepted(
 ) -> StoreResult:
     """Store the notification and everything it says (failures already classified), or
     recognise it as a repeat and only count it."""
-    insert = _insert_for(session)
-    notification_id = session.execute(
-        insert(Notification)
-        .values(
+    notification_id = _execute(
+        session,
+        _claim_statement,
+        {
             **_raw_columns(raw),
-            auth=auth,
-            status="stored",
-            http_status=http_status,
-            dedup_key=bounded_key(normalized.dedup_key),
-            duplicate_count=0,
-        )
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-        .returning(Notification.id)
-    ).scalar()
+            "auth": auth,
+            "status": "stored",
+            "http_status": http_status,
+            "dedup_key": bounded_key(normalized.dedup_key),
+            "duplicate_count": 0,
+        },
+    )
     if notification_id is None:
         # The insert was the transaction's first statement, so nothing else needs undoing.
         return StoreResult(_count_duplicate(session, normalized.dedup_key, raw), duplicate=True)
@@ -147,8 +149,25 @@ def _raw_columns(raw: RawNotification) -> dict[str, Any]:
     }
 
 
-def _insert_for(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+# Statements are built once per dialect (and per set of file columns) and executed with
+# parameters: building them per request with literal values cost more than the database work.
+def _insert(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _execute(session: Session, build: Callable[[str], Any], params: dict[str, Any]) -> Any:
+    connection = session.connection()
+    return connection.execute(build(connection.dialect.name), params).scalar()
+
+
+@cache
+def _claim_statement(dialect: str) -> Any:
+    table = Notification.__table__
+    return (
+        _insert(dialect)(table)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(table.c.id)
+    )
 
 
 def _count_duplicate(session: Session, dedup_key: str, raw: RawNotification) -> int:
@@ -166,63 +185,91 @@ def _count_duplicate(session: Session, dedup_key: str, raw: RawNotification) -> 
 
 def _state_columns(table: Any, excluded: Any) -> dict[str, Any]:
     """ON CONFLICT assignments that move a state forward only (equal ranks: the latest wins)."""
-    wins = excluded.state_rank >= table.state_rank
+    wins = excluded.state_rank >= table.c.state_rank
     return {
-        "state": case((wins, excluded.state), else_=table.state),
-        "state_rank": case((wins, excluded.state_rank), else_=table.state_rank),
+        "state": case((wins, excluded.state), else_=table.c.state),
+        "state_rank": case((wins, excluded.state_rank), else_=table.c.state_rank),
         "updated_at": excluded.updated_at,
     }
 
 
-def _upsert_job(session: Session, vendor: str, job: JobUpdate, state_rank: StateRank) -> int:
-    now = utcnow()
-    statement = _insert_for(session)(Job).values(
-        vendor=vendor,
-        kind=job.kind,
-        external_id=bounded_key(job.external_id),
-        state=job.state,
-        state_rank=state_rank(job.state) if job.rank is None else job.rank,
-        attributes=job.attributes,
-        created_at=now,
-        updated_at=now,
-    )
-    columns = _state_columns(Job, statement.excluded)
+@cache
+def _job_statement(dialect: str) -> Any:
+    table = Job.__table__
+    statement = _insert(dialect)(table)
+    columns = _state_columns(table, statement.excluded)
     # Attributes describe the job at its latest state; keep them with the state that wins.
     columns["attributes"] = case(
-        (statement.excluded.state_rank >= Job.state_rank, statement.excluded.attributes),
-        else_=Job.attributes,
+        (statement.excluded.state_rank >= table.c.state_rank, statement.excluded.attributes),
+        else_=table.c.attributes,
     )
-    return session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["vendor", "external_id"], set_=columns
-        ).returning(Job.id)
-    ).scalar_one()
+    return statement.on_conflict_do_update(
+        index_elements=["vendor", "external_id"], set_=columns
+    ).returning(table.c.id)
+
+
+def _upsert_job(session: Session, vendor: str, job: JobUpdate, state_rank: StateRank) -> int:
+    now = utcnow()
+    return _execute(
+        session,
+        _job_statement,
+        {
+            "vendor": vendor,
+            "kind": job.kind,
+            "external_id": bounded_key(job.external_id),
+            "state": job.state,
+            "state_rank": state_rank(job.state) if job.rank is None else job.rank,
+            "attributes": job.attributes,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
+@cache
+def _file_statement(dialect: str, carried: frozenset[str]) -> Any:
+    table = JobFile.__table__
+    statement = _insert(dialect)(table)
+    wins = statement.excluded.state_rank >= table.c.state_rank
+    columns = _state_columns(table, statement.excluded)
+    for name in carried:
+        columns[name] = case((wins, statement.excluded[name]), else_=table.c[name])
+    return statement.on_conflict_do_update(
+        index_elements=["job_id", "kind", "external_id"], set_=columns
+    ).returning(table.c.id)
 
 
 def _upsert_file(session: Session, job_id: int, file: FileUpdate, state_rank: StateRank) -> int:
-    statement = _insert_for(session)(JobFile).values(
-        job_id=job_id,
-        kind=file.kind,
-        external_id=bounded_key(file.external_id),
-        state=file.state,
-        state_rank=state_rank(file.state),
-        updated_at=utcnow(),
-        **file.fields,
-    )
-    wins = statement.excluded.state_rank >= JobFile.state_rank
-    columns = _state_columns(JobFile, statement.excluded)
     # A later notification may omit what an earlier one said (the backup-server details are only
     # sent when used), so only values this notification actually carries overwrite old ones.
-    for name, value in file.fields.items():
-        if value is not None and value is not False:
-            columns[name] = case(
-                (wins, getattr(statement.excluded, name)), else_=getattr(JobFile, name)
-            )
-    return session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["job_id", "kind", "external_id"], set_=columns
-        ).returning(JobFile.id)
-    ).scalar_one()
+    carried = frozenset(
+        name for name, value in file.fields.items() if value is not None and value is not False
+    )
+    return _execute(
+        session,
+        lambda dialect: _file_statement(dialect, carried),
+        {
+            **dict.fromkeys(FILE_COLUMNS),
+            "backup_server_used": False,
+            **file.fields,
+            "job_id": job_id,
+            "kind": file.kind,
+            "external_id": bounded_key(file.external_id),
+            "state": file.state,
+            "state_rank": state_rank(file.state),
+            "updated_at": utcnow(),
+        },
+    )
+
+
+@cache
+def _failure_statement(dialect: str) -> Any:
+    table = Failure.__table__
+    return (
+        _insert(dialect)(table)
+        .on_conflict_do_nothing(index_elements=["fingerprint"])
+        .returning(table.c.id)
+    )
 
 
 def _insert_failure(
@@ -237,9 +284,10 @@ def _insert_failure(
     entry = report.classification
     if entry is None:
         raise ValueError("failures are classified before they are stored")
-    return session.execute(
-        _insert_for(session)(Failure)
-        .values(
+    return _execute(
+        session,
+        _failure_statement,
+        dict(
             notification_id=notification_id,
             job_id=job_id,
             job_file_id=job_file_id,
@@ -257,10 +305,8 @@ def _insert_failure(
             occurred_at=occurred_at,
             created_at=utcnow(),
             fingerprint=bounded_key(report.fingerprint),
-        )
-        .on_conflict_do_nothing(index_elements=["fingerprint"])
-        .returning(Failure.id)
-    ).scalar()
+        ),
+    )
 
 
 def reclassify_failures(session: Session, lookup: Callable[[str, str], Any]) -> int:

@@ -6,6 +6,7 @@ error handlers.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -19,7 +20,8 @@ from receiver.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    app = Flask(__name__)
+    # RECEIVER_INSTANCE_DIR moves the local data (SQLite file, generated secrets) elsewhere.
+    app = Flask(__name__, instance_path=os.environ.get("RECEIVER_INSTANCE_DIR") or None)
     if settings is None:
         settings = Settings.from_env(instance_path=app.instance_path)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes)

@@ -13,12 +13,15 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 from receiver import create_app
 from receiver.catalog import CatalogError
 from receiver.catalog.cli import codes
-from receiver.db import get_database
+from receiver.db import get_database, get_session, utcnow
 from receiver.migrate import current_revision, head_revision, upgrade
 from receiver.settings import TOKEN_VARIABLES, SettingsError
 
-# Where `receiver run` keeps the secrets it generates for a local install (see README).
-INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+# Where `receiver run` keeps the secrets it generates for a local install (see README); the same
+# folder as the Flask app's instance path.
+INSTANCE_DIR = Path(
+    os.environ.get("RECEIVER_INSTANCE_DIR") or Path(__file__).resolve().parent.parent / "instance"
+)
 LOCAL_SECRETS_FILE = INSTANCE_DIR / "receiver.env"
 
 
@@ -59,7 +62,7 @@ def db_current() -> None:
         click.echo(f"database: {current_revision(connection)}  head: {head_revision()}")
 
 
-@main.command("run")
+@main.command("run", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
@@ -80,6 +83,39 @@ def run(host: str, port: int, workers: int) -> None:
         f"receiver: serving http://{host}:{port}/hooks/<vendor> (secrets: {LOCAL_SECRETS_FILE})"
     )
     serve(app, bind=f"{host}:{port}", workers=workers)
+
+
+@main.command("prune")
+@click.option("--older-than", default="90d", show_default=True, help="Age like 90d, 12h or 2w.")
+@click.option(
+    "--batch-size", default=1000, show_default=True, help="Rows per delete (short locks)."
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+def prune_command(older_than: str, batch_size: int, dry_run: bool) -> None:
+    """Delete raw notifications, resolved failures and idle jobs past retention."""
+    from rich.progress import Progress
+
+    from receiver import retention
+
+    try:
+        cutoff = utcnow() - retention.parse_duration(older_than)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--older-than") from None
+    session = get_session()
+    planned = retention.count(session, cutoff)
+    for name, rows in planned.items():
+        click.echo(f"{rows} {name} older than {cutoff:%Y-%m-%d %H:%M} UTC")
+    if dry_run:
+        return
+    with Progress(transient=True) as progress:
+        tasks = {
+            name: progress.add_task(f"deleting {name}", total=rows)
+            for name, rows in planned.items()
+        }
+        deleted = retention.prune(
+            session, cutoff, batch_size, lambda name, rows: progress.advance(tasks[name], rows)
+        )
+    click.echo("deleted: " + ", ".join(f"{rows} {name}" for name, rows in deleted.items()))
 
 
 def ensure_local_secrets(path: Path) -> None:

@@ -19,7 +19,9 @@ def stale_failure(client, session) -> Failure:
 
 
 def run_reclassify(app, *args: str):
-    return CliRunner().invoke(main, ["codes", "reclassify", *args], obj=ScriptInfo(create_app=lambda: app))
+    return CliRunner().invoke(
+        main, ["codes", "reclassify", *args], obj=ScriptInfo(create_app=lambda: app)
+    )
 
 
 def test_reclassify_restores_the_catalog_classification(app, client, session):
@@ -29,7 +31,11 @@ def test_reclassify_restores_the_catalog_classification(app, client, session):
     assert "1 failure(s) reclassified" in result.output
     session.refresh(failure)
     entry = app.extensions["catalog"].lookup("lightflow", "2429")
-    assert (failure.category, failure.severity, failure.code_name) == (entry.category, entry.severity, entry.name)
+    assert (failure.category, failure.severity, failure.code_name) == (
+        entry.category,
+        entry.severity,
+        entry.name,
+    )
 
     # Nothing left to change the second time.
     assert "0 failure(s) reclassified" in run_reclassify(app).output

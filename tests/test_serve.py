@@ -64,6 +64,40 @@ def served(tmp_path):
         process.wait(timeout=30)
 
 
+def test_fresh_install_generates_its_secrets_and_serves(tmp_path):
+    """What `make run` does on a new machine: no secrets, no DATABASE_URL in the environment."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
+    env["RECEIVER_INSTANCE_DIR"] = str(tmp_path)
+    process = subprocess.Popen(
+        [str(RECEIVER), "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_port(port, process)
+        secrets = dict(
+            line.split("=", 1) for line in (tmp_path / "receiver.env").read_text().splitlines()
+        )
+        assert (tmp_path / "receiver.env").stat().st_mode & 0o777 == 0o600
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/hooks/lightflow",
+            data=fixture_bytes("lightflow", "asset_error_2404.json"),
+            headers={
+                "Content-Type": "application/json",
+                "X-Receiver-Token": secrets["RECEIVER_LIGHTFLOW_TOKEN"],
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+        assert (tmp_path / "receiver.sqlite3").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def test_receiver_run_serves_and_stores_a_failure(served):
     url, token, database, process = served
     request = urllib.request.Request(

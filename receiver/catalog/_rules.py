@@ -233,7 +233,7 @@ def _agora_parse(raw: object) -> Parsed:
         match = re.match(r"\s*(\d{3})(?!\d)", raw)
         value = int(match.group(1)) if match else None
     if value is None:
-        return Parsed(display(raw))
+        return _name_parse(raw)
     return Parsed(display(raw), (str(value),), (value,))
 
 
@@ -394,6 +394,13 @@ def _zencoder_parse(raw: object) -> Parsed:
     return Parsed(text, (s.lower(),))
 
 
+def _name_parse(raw: object) -> Parsed:
+    """Codes that are names (Agora NCS states like FAILURE_STOP, CloudWatch metric names)."""
+    if not isinstance(raw, str) or len(raw) > MAX_INPUT_CHARS or not raw.strip():
+        return Parsed(display(raw))
+    return Parsed(display(raw), (raw.strip().lower(),))
+
+
 def _no_fallback(parsed: Parsed, data: VendorData) -> CatalogEntry | None:
     return None
 
@@ -407,6 +414,7 @@ RULES: Mapping[str, VendorRules] = {
     "agora": VendorRules(True, _agora_parse, _agora_fallback, _int_value),
     "kvs": VendorRules(True, _kvs_parse, _kvs_fallback, _kvs_value),
     "zencoder": VendorRules(False, _zencoder_parse, _no_fallback, lambda code: None),
+    "cloudwatch": VendorRules(False, _name_parse, _no_fallback, lambda code: None),
 }
 
 

@@ -26,7 +26,10 @@ from ._model import CATEGORIES, RETRYABLE, SEVERITIES, CatalogError
 #: How each vendor writes its codes in the data files (the canonical spelling).
 CODE_PATTERNS: Mapping[str, re.Pattern[str]] = {
     "lightflow": re.compile(r"^[1-9][0-9]{3}$"),
-    "agora": re.compile(r"^[1-5][0-9]{2}$"),
+    # REST API HTTP statuses, then NCS task states and stop reasons (FAILURE_STOP).
+    "agora": re.compile(r"^([1-5][0-9]{2}|[A-Z][A-Z0-9_]+)$"),
+    # Metric names of alarmed metrics (PutMedia.Success).
+    "cloudwatch": re.compile(r"^[A-Za-z][A-Za-z0-9_.-]+$"),
     "kvs": re.compile(r"^0x([0-9a-f]{8}|[0-9a-f]{16})$"),
     "zencoder": re.compile(r"^[A-Z][A-Za-z0-9]+$"),
 }

@@ -72,6 +72,8 @@ class FailureReport:
     details: dict[str, Any] = field(default_factory=dict)
     #: Set by the ingest path from the error catalog before the failure is stored.
     classification: CatalogEntry | None = None
+    #: Set by storage: the id of the row this report created (None if it was already known).
+    stored_id: int | None = None
 
 
 @dataclass
@@ -85,6 +87,9 @@ class JobUpdate:
     attributes: dict[str, Any] = field(default_factory=dict)
     files: list[FileUpdate] = field(default_factory=list)
     failures: list[FailureReport] = field(default_factory=list)
+    #: The vendor says the job recovered at this time (a CloudWatch alarm back to OK): its open
+    #: failures that occurred up to then are resolved; later ones (a newer ALARM) stay open.
+    recovered_at: datetime | None = None
 
 
 @dataclass
@@ -101,7 +106,13 @@ class Normalized:
 
 
 class Provider(ABC):
-    """One vendor's adapter. Subclasses are instantiated once at start-up."""
+    """One vendor's adapter. Subclasses are instantiated once at start-up.
+
+    ``vendor`` names whose jobs and failures these are (and the catalog that decodes them); the
+    registry key in :func:`receiver.providers.build_providers` names the endpoint, which is what a
+    stored notification records so that replay finds the same provider. They differ when one
+    vendor has two endpoints (Agora) or a transport carries another service's news (SNS).
+    """
 
     vendor: ClassVar[str]
     schema: ClassVar[Schema]

@@ -81,7 +81,7 @@ def test_explain_does_not_render_markup_from_input(run) -> None:  # type: ignore
 def test_list_filters_by_vendor(run) -> None:  # type: ignore[no-untyped-def]
     result = run("list", "--vendor", "agora")
     assert result.exit_code == 0
-    assert "13 entries" in result.output
+    assert "24 entries" in result.output
     for status in ("200", "409", "504"):
         assert status in result.output
     assert "0x5200005c" not in result.output

@@ -56,7 +56,8 @@ def test_shipped_files_have_header_comment_and_version() -> None:
 def test_entry_counts(catalog: Catalog) -> None:
     counts = Counter(e.vendor for e in catalog.entries())
     assert counts["kvs"] == 330
-    assert counts["agora"] == 13
+    assert counts["agora"] == 13 + 11  # REST statuses + NCS states and stop reasons
+    assert counts["cloudwatch"] == 8
     assert counts["lightflow"] == 45
     assert counts["zencoder"] >= 60
 

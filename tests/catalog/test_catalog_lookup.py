@@ -278,7 +278,7 @@ def test_nearest_limits(catalog: Catalog) -> None:
 
 
 def test_entries_filters(catalog: Catalog) -> None:
-    assert len(catalog.entries("agora")) == 13
+    assert len(catalog.entries("agora")) == 13 + 11
     drm = catalog.entries(category="drm")
     assert drm and {e.category for e in drm} == {"drm"}
     assert "2050" in {e.code for e in drm}
@@ -292,7 +292,7 @@ def test_entries_filters(catalog: Catalog) -> None:
 
 
 def test_vendors(catalog: Catalog) -> None:
-    assert catalog.vendors == ("agora", "kvs", "lightflow", "zencoder")
+    assert catalog.vendors == ("agora", "cloudwatch", "kvs", "lightflow", "zencoder")
 
 
 def test_entries_are_immutable(catalog: Catalog) -> None:

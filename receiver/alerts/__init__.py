@@ -1,0 +1,29 @@
+"""Alerts by error category: rules, groups, a transactional outbox, a worker, channels.
+
+    ingest transaction ── enqueue_alerts() ──> alert_groups + alert_notifications (outbox)
+    receiver worker    ── claim (lease) ──> Apprise / PagerDuty ──> delivery_attempts
+
+``rules.py`` reads the rules file, ``groups.py`` groups failures and runs the lifecycle,
+``outbox.py`` writes and claims outbox rows, ``worker.py`` delivers them through
+``channels.py``; ``history.py`` reads the history for ``cli.py`` and ``receiver/api/alerts.py``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from receiver.alerts.groups import enqueue_alerts
+from receiver.alerts.rules import RuleSet, load_rules
+from receiver.settings import Settings
+
+
+def init_alerts(app: Flask, settings: Settings) -> None:
+    # Loaded and validated once: bad rules stop start-up, and ingest pays no parsing.
+    app.extensions["alert_rules"] = load_rules(settings.alert_rules)
+
+
+def alert_rules(app: Flask) -> RuleSet:
+    return app.extensions["alert_rules"]
+
+
+__all__ = ["alert_rules", "enqueue_alerts", "init_alerts"]

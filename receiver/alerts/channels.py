@@ -1,0 +1,181 @@
+"""What an alert says, and sending it: Apprise for chat/email/webhooks, PagerDuty Events API v2.
+
+PagerDuty is called directly because Apprise cannot set ``dedup_key`` nor resolve: with the
+group fingerprint as ``dedup_key`` one group is one incident, triggered while it fires and
+resolved with it. Every other channel is an Apprise URL (Slack, mailto://, Teams workflows,
+Discord, Telegram, json:// webhooks …), so adding one is configuration, not code.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import apprise
+import requests
+
+from receiver.alerts.rules import Channel
+
+#: Labels that the admin failure list can filter on, in the link of every message.
+LINK_FILTERS = ("vendor", "category", "code")
+#: Fields shown in a message's title, in this order.
+TITLE_FIELDS = ("vendor", "category", "code", "label", "severity", "job")
+
+
+@dataclass(frozen=True)
+class Message:
+    """Everything a channel needs, gathered from the database by the worker."""
+
+    notification_id: int
+    kind: str  # firing | repeat | regression | resolved
+    fingerprint: str
+    rule: str
+    labels: dict[str, str]
+    failure_count: int
+    job_count: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    reopened_count: int
+    severity: str
+    action: str | None
+    admin_url: str
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        what = " ".join(self.labels[name] for name in TITLE_FIELDS if self.labels.get(name))
+        failures = _plural(self.failure_count, "failure")
+        jobs = _plural(self.job_count, "job")
+        return f"[{self.kind.upper()}] {what or self.rule}: {failures} in {jobs}"
+
+    @property
+    def body(self) -> str:
+        since = f"{_time(self.first_seen_at)}, last at {_time(self.last_seen_at)}"
+        lines = [
+            f"{_plural(self.failure_count, 'failure')} in {_plural(self.job_count, 'job')} "
+            f"since {since}."
+        ]
+        if self.kind == "resolved":
+            lines = [
+                f"Resolved: no new failure since {_time(self.last_seen_at)} "
+                f"({_plural(self.failure_count, 'failure')} in "
+                f"{_plural(self.job_count, 'job')} in all)."
+            ]
+        if self.kind == "regression":
+            lines.append(
+                f"Regression: this alert was resolved and is failing again "
+                f"(re-opened {_plural(self.reopened_count, 'time')})."
+            )
+        described = [f"{name}: {value}" for name, value in self.labels.items() if value]
+        if described:
+            lines.append(" · ".join(described))
+        if self.action and self.kind != "resolved":
+            lines.append(f"What to do: {self.action}")
+        if self.examples and self.kind != "resolved":
+            lines.append("Latest:")
+            lines += [f"- {example}" for example in self.examples]
+        lines.append(f"Failures: {self.admin_url}")
+        lines.append(f"Alert #{self.notification_id} · rule {self.rule} · {self.fingerprint[:12]}")
+        return "\n".join(lines)
+
+
+def admin_url(public_url: str, labels: dict[str, str]) -> str:
+    query = {name: labels[name] for name in LINK_FILTERS if labels.get(name)}
+    return f"{public_url}/admin/failures" + (f"?{urlencode(query)}" if query else "")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of one attempt; ``permanent`` errors are not retried."""
+
+    error: str | None = None
+    http_status: int | None = None
+    permanent: bool = False
+
+
+def send(channel: Channel, message: Message) -> Delivery:
+    try:
+        if channel.type == "pagerduty":
+            return _send_pagerduty(channel, message)
+        return _send_apprise(channel, message)
+    except Exception as error:  # a broken channel must not stop the worker
+        return Delivery(error=f"{type(error).__name__}: {error}"[:2000])
+
+
+@functools.lru_cache(maxsize=64)
+def _notifier(urls: tuple[str, ...]) -> apprise.Apprise:
+    # Parsing URLs and loading plugins costs more than a local delivery: do it once per channel.
+    notifier = apprise.Apprise()
+    for url in urls:
+        notifier.add(url)
+    return notifier
+
+
+def _send_apprise(channel: Channel, message: Message) -> Delivery:
+    notifier = _notifier(channel.urls)
+    notify_type = (
+        apprise.NotifyType.SUCCESS if message.kind == "resolved" else (apprise.NotifyType.FAILURE)
+    )
+    # Apprise reports only True/False; its log lines carry the reason (HTTP status, error).
+    with apprise.LogCapture(level=apprise.logging.WARNING) as log:
+        ok = notifier.notify(body=message.body, title=message.title, notify_type=notify_type)
+    if ok:
+        return Delivery()
+    return Delivery(error=(log.getvalue().strip() or "Apprise reported a failure")[:2000])
+
+
+def _send_pagerduty(channel: Channel, message: Message) -> Delivery:
+    response = requests.post(
+        channel.events_url,
+        json=pagerduty_event(channel.routing_key, message),
+        timeout=channel.timeout,
+    )
+    if response.status_code < 300:
+        return Delivery(http_status=response.status_code)
+    # 400: the event is invalid (e.g. a wrong routing key) and will stay so; 429 and 5xx pass.
+    return Delivery(
+        error=f"PagerDuty answered {response.status_code}: {response.text[:500]}",
+        http_status=response.status_code,
+        permanent=400 <= response.status_code < 500 and response.status_code != 429,
+    )
+
+
+def pagerduty_event(routing_key: str, message: Message) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "routing_key": routing_key,
+        "event_action": "resolve" if message.kind == "resolved" else "trigger",
+        "dedup_key": message.fingerprint,
+    }
+    if message.kind != "resolved":
+        event["payload"] = {
+            "summary": message.title[:1024],
+            "source": "video-failure-receiver",
+            "severity": message.severity if message.severity != "info" else "info",
+            "component": message.labels.get("vendor") or None,
+            "group": message.labels.get("category") or None,
+            "class": message.labels.get("code") or None,
+            "custom_details": {
+                "failures": message.failure_count,
+                "jobs": message.job_count,
+                "first_seen_at": message.first_seen_at.isoformat(),
+                "last_seen_at": message.last_seen_at.isoformat(),
+                "action": message.action,
+                "labels": message.labels,
+                "rule": message.rule,
+                "alert": message.notification_id,
+                "details": message.body,
+            },
+        }
+        event["links"] = [{"href": message.admin_url, "text": "Failures in the receiver admin"}]
+    return event
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _time(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")

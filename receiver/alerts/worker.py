@@ -1,0 +1,354 @@
+"""The outbox worker: delivers due messages, with retries, and runs the timed transitions.
+
+Any number of workers may run (``receiver worker`` processes, the thread of ``receiver run``):
+they claim messages with leases (see :func:`receiver.alerts.outbox.claim`), so none is sent by
+two workers, and the messages of a worker that died go out once its lease expires. No database
+transaction is held open while a channel is called.
+
+Delivery is at least once: a worker killed after the channel accepted a message but before it
+recorded so will have the message sent again after the lease. The alert number in every message
+and PagerDuty's ``dedup_key`` let a receiving end recognise such a repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Row, case, distinct, func, select, update
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from receiver.alerts.channels import Delivery, Message, admin_url, send
+from receiver.alerts.groups import active_silences, housekeeping, matching_silence
+from receiver.alerts.outbox import (
+    FIRING_KINDS,
+    claim,
+    record_attempt,
+    retry_later,
+    schedule,
+)
+from receiver.alerts.rules import Channel, RuleSet
+from receiver.catalog import SEVERITIES, Catalog
+from receiver.db import SQLITE_IMMEDIATE, get_database, make_engine, utcnow
+from receiver.models import (
+    AlertGroup,
+    AlertGroupFailure,
+    AlertNotification,
+    Failure,
+    Job,
+    JobFile,
+    Silence,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sender = Callable[..., Delivery]
+
+EXAMPLES = 5
+
+
+class Worker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        rules: RuleSet,
+        catalog: Catalog,
+        public_url: str,
+        *,
+        lease: timedelta = timedelta(seconds=60),
+        max_age: timedelta = timedelta(hours=24),
+        batch: int = 10,
+        clock: Clock = utcnow,
+        sender: Sender = send,
+        name: str | None = None,
+        fork_guard: threading.Lock | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.rules = rules
+        self.catalog = catalog
+        self.public_url = public_url
+        self.lease = lease
+        self.max_age = max_age
+        self.batch = batch
+        self.clock = clock
+        self.sender = sender
+        # Held while the database is used; see start_in_thread.
+        self.fork_guard = fork_guard
+        # Unique per process and start, so a restarted worker never mistakes old leases for its own.
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self.fork_guard or nullcontext():
+            try:
+                with self.sessions() as session:
+                    # Every round writes after reading; on SQLite take the write lock up front.
+                    session.connection(execution_options={SQLITE_IMMEDIATE: True})
+                    yield session
+            finally:
+                if self.fork_guard is not None:
+                    # No idle connection may outlive the session: a fork would share its socket.
+                    self.sessions.kw["bind"].dispose()
+
+    def run(self, stop: threading.Event, poll: float) -> None:
+        """Work until ``stop`` is set; sleep ``poll`` seconds when there is nothing due."""
+        log.info("alert worker %s started", self.name)
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # the database may be restarting; try again after a pause
+                log.exception("alert worker %s: round failed", self.name)
+                busy = 0
+            if not busy:
+                stop.wait(poll)
+
+    def run_once(self) -> int:
+        """One round: timed transitions, then every due message claimable now. Returns the
+        number of messages handled."""
+        with self._session() as session:
+            housekeeping(session, self.rules, self.clock())
+            session.commit()
+        handled = 0
+        while True:
+            with self._session() as session:
+                ids = claim(session, self.name, self.clock(), self.lease, self.batch)
+                # Read once per batch: a silence made meanwhile applies from the next batch.
+                silences = active_silences(session, self.clock()) if ids else []
+            for message_id in ids:
+                self.deliver(message_id, silences)
+            handled += len(ids)
+            if len(ids) < self.batch:
+                return handled
+
+    def deliver(self, message_id: int, silences: Sequence[Silence]) -> None:
+        with self._session() as session:
+            prepared = self._prepare(session, message_id, silences)
+            session.commit()
+        if prepared is None:
+            return
+        message, channel = prepared
+        started = time.monotonic()
+        attempted_at = self.clock()
+        outcome = self.sender(channel, message)
+        duration_ms = int((time.monotonic() - started) * 1000)
+        with self._session() as session:
+            self._settle(session, message, channel, outcome, attempted_at, duration_ms)
+            session.commit()
+
+    def _prepare(
+        self, session: Session, message_id: int, silences: Sequence[Silence]
+    ) -> tuple[Message, Channel] | None:
+        """Decide whether the message still has to go and render it; settle it if not."""
+        row = session.get(
+            AlertNotification, message_id, options=[joinedload(AlertNotification.group)]
+        )
+        if row is None or row.lease_owner != self.name or row.status != "pending":
+            return None
+        group = row.group
+        if row.kind in FIRING_KINDS:
+            if group.state not in ("firing", "silenced"):
+                self._close(row, "cancelled", f"group is {group.state}")
+                return None
+            if silence := matching_silence(silences, group.labels):
+                group.state, group.silenced_until = "silenced", silence.ends_at
+                self._close(row, "suppressed", f"silence #{silence.id} by {silence.author}")
+                return None
+            if group.state == "silenced":  # until housekeeping notices the silence ended
+                self._close(row, "suppressed", "group is silenced")
+                return None
+        elif group.state != "resolved":
+            self._close(row, "cancelled", f"group is {group.state} again")
+            return None
+        channel = self.rules.channels.get(row.channel)
+        if channel is None or not channel.enabled:
+            self._close(row, "failed", f"channel {row.channel!r} is not configured")
+            return None
+        return self._render(session, row, group), channel
+
+    def _render(self, session: Session, row: AlertNotification, group: AlertGroup) -> Message:
+        in_group = select(AlertGroupFailure.failure_id).where(
+            AlertGroupFailure.group_id == group.id
+        )
+        rank = case({name: index for index, name in enumerate(SEVERITIES)}, value=Failure.severity)
+        job_count, worst = session.execute(
+            select(func.count(distinct(Failure.job_id)), func.min(rank)).where(
+                Failure.id.in_(in_group)
+            )
+        ).one()
+        latest = session.execute(
+            select(
+                Failure.vendor,
+                Failure.code,
+                Failure.code_name,
+                Failure.message,
+                Job.external_id.label("job"),
+                JobFile.label,
+            )
+            .join(Job, Job.id == Failure.job_id)
+            .outerjoin(JobFile, JobFile.id == Failure.job_file_id)
+            .where(Failure.id.in_(in_group))
+            .order_by(Failure.id.desc())
+            .limit(EXAMPLES)
+        ).all()
+        action = None
+        if latest:
+            action = self.catalog.lookup(latest[0].vendor, latest[0].code).action
+        return Message(
+            notification_id=row.id,
+            kind=row.kind,
+            fingerprint=group.fingerprint,
+            rule=group.rule,
+            labels=dict(group.labels),
+            failure_count=group.failure_count,
+            job_count=job_count or 0,
+            first_seen_at=group.first_seen_at,
+            last_seen_at=group.last_seen_at,
+            reopened_count=group.reopened_count,
+            severity=SEVERITIES[worst] if worst is not None else "error",
+            action=action,
+            admin_url=admin_url(self.public_url, group.labels),
+            examples=[_example(row) for row in latest],
+        )
+
+    def _settle(
+        self,
+        session: Session,
+        message: Message,
+        channel: Channel,
+        outcome: Delivery,
+        attempted_at: datetime,
+        duration_ms: int,
+    ) -> None:
+        """Record the attempt and settle the message. Plain statements (the hot path runs once
+        per message sent): a fenced UPDATE only succeeds while we still hold the lease."""
+        record_attempt(
+            session,
+            message.notification_id,
+            channel.name,
+            self.name,
+            attempted_at,
+            outcome,
+            duration_ms,
+        )
+        now = self.clock()
+        owned = (
+            AlertNotification.id == message.notification_id,
+            AlertNotification.lease_owner == self.name,
+            AlertNotification.status == "pending",
+        )
+        told = {
+            "failure_count": message.failure_count,
+            "title": message.title,
+            "body": message.body,
+        }
+        if outcome.error:
+            row = session.scalars(select(AlertNotification).where(*owned)).one_or_none()
+            if row is not None:
+                row.failure_count, row.title, row.body = told.values()
+                retry_later(session, row, now, outcome.error, self.max_age, outcome.permanent)
+            log.warning("alert #%s failed: %s", message.notification_id, outcome.error)
+            return
+        sent = session.execute(
+            update(AlertNotification)
+            .where(*owned)
+            .values(
+                status="sent",
+                sent_at=now,
+                attempts=AlertNotification.attempts + 1,
+                lease_owner=None,
+                lease_expires_at=None,
+                **told,
+            )
+            .returning(AlertNotification.group_id, AlertNotification.channel)
+        ).one_or_none()
+        if sent is None:
+            # Our lease ran out mid-send and another worker took over: it settles the row.
+            log.warning("alert #%s: lease lost during delivery", message.notification_id)
+            return
+        if message.kind not in FIRING_KINDS:
+            return
+        group = session.execute(
+            update(AlertGroup)
+            .where(AlertGroup.id == sent.group_id)
+            .values(
+                last_notified_at=now,
+                notified_count=case(
+                    (AlertGroup.notified_count < message.failure_count, message.failure_count),
+                    else_=AlertGroup.notified_count,
+                ),
+            )
+            .returning(AlertGroup.state, AlertGroup.failure_count)
+        ).one()
+        rule = self.rules.by_name.get(message.rule)
+        if group.state == "firing" and rule is not None:
+            # News that arrived while this message was on its way goes out after
+            # group_interval; otherwise the group is repeated after repeat_interval.
+            if group.failure_count > message.failure_count:
+                kind, due = "firing", now + rule.group_interval
+            else:
+                kind, due = "repeat", now + rule.repeat_interval
+            schedule(session, sent.group_id, [sent.channel], kind, due, now, replace=False)
+
+    @staticmethod
+    def _close(row: AlertNotification, status: str, reason: str) -> None:
+        row.status, row.last_error = status, reason
+        row.lease_owner = row.lease_expires_at = None
+
+
+def _example(failure: Row[Any]) -> str:
+    where = f"job {failure.job}" + (f" output {failure.label!r}" if failure.label else "")
+    text = (failure.message or failure.code_name or "").strip().splitlines()
+    return f"{where}: {failure.code} {text[0][:200] if text else ''}".rstrip()
+
+
+def build_worker(app: Flask, **overrides: Any) -> Worker:
+    """A worker for this app's database, rules and settings."""
+    settings = app.extensions["settings"]
+    options: dict[str, Any] = {
+        "sessions": get_database(app).sessionmaker,
+        "lease": timedelta(seconds=settings.alert_lease_seconds),
+        "max_age": timedelta(seconds=settings.alert_max_age_seconds),
+        **overrides,
+    }
+    return Worker(
+        rules=app.extensions["alert_rules"],
+        catalog=app.extensions["catalog"],
+        public_url=settings.public_url,
+        **options,
+    )
+
+
+def start_in_thread(app: Flask) -> threading.Event:
+    """Run one worker in a daemon thread of this process (``receiver run``); set the returned
+    event to stop it.
+
+    The process is gunicorn's master, which forks web workers at any time; a child must never
+    inherit a database connection in use. So the thread has its own engine, holds no
+    connection between sessions, and a fork waits for the session in progress to end.
+    """
+    settings = app.extensions["settings"]
+    guard = threading.Lock()
+    os.register_at_fork(
+        before=guard.acquire, after_in_parent=guard.release, after_in_child=guard.release
+    )
+    sessions = sessionmaker(bind=make_engine(settings), expire_on_commit=False)
+    worker = build_worker(app, sessions=sessions, fork_guard=guard)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=worker.run,
+        args=(stop, settings.worker_poll_seconds),
+        name="alert-worker",
+        daemon=True,
+    )
+    thread.start()
+    return stop

@@ -1,0 +1,305 @@
+"""End to end: ingest -> groups + outbox (same transaction) -> worker -> a real local HTTP server.
+
+The worker runs on an injected clock, so group_wait, group_interval, repeat_interval and backoff
+are crossed by moving the clock, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from receiver.alerts import enqueue_alerts
+from receiver.alerts.groups import acknowledge, add_silence, resolve
+from receiver.db import utcnow
+from receiver.models import AlertGroup, AlertNotification, DeliveryAttempt, Failure, Job
+from tests.helpers import FIXTURES, post
+
+GROUP_WAIT = timedelta(seconds=30)
+
+
+def post_failures(client, count: int, code: int = 2007, prefix: str = "asset") -> None:
+    """``count`` LightFlow assets failing with ``code`` (2007: credentials, critical)."""
+    template = json.loads((FIXTURES / "lightflow" / "asset_error_2007.json").read_text())
+    for number in range(count):
+        body = {
+            **template,
+            "uuid": f"{prefix}-{code}-{number}",
+            "assetError": {"code": code, "message": f"failure {number}"},
+        }
+        response = post(client, "lightflow", json.dumps(body).encode())
+        assert response.status_code == 202, response.json
+
+
+def the_group(session) -> AlertGroup:
+    [group] = session.scalars(select(AlertGroup)).all()
+    session.refresh(group)
+    return group
+
+
+def attempts(session, outcome: str) -> int:
+    return session.scalar(
+        select(func.count()).select_from(DeliveryAttempt).where(DeliveryAttempt.outcome == outcome)
+    )
+
+
+def test_a_burst_within_group_wait_is_one_notification(client, session, channel, worker, clock):
+    post_failures(client, 100)
+
+    assert worker.run_once() == 0  # group_wait not over: nothing is due yet
+    assert channel.received == []
+
+    clock.advance(seconds=31)
+    assert worker.run_once() == 2  # one message per channel
+    [hook] = channel.delivered("/hook")
+    [page] = channel.delivered("/pd")
+    assert hook["title"].startswith("[FIRING] lightflow credentials 2007: 100 failures in 100 jobs")
+    assert "What to do:" in hook["message"]
+    assert "/admin/failures?vendor=lightflow&category=credentials&code=2007" in hook["message"]
+    group = the_group(session)
+    assert page["event_action"] == "trigger"
+    assert page["dedup_key"] == group.fingerprint
+    assert page["payload"]["severity"] == "critical"
+    assert page["payload"]["custom_details"]["failures"] == 100
+    assert (group.state, group.failure_count, group.notified_count) == ("firing", 100, 100)
+
+    clock.advance(minutes=10)
+    worker.run_once()
+    assert len(channel.received) == 2  # nothing new: no further message before repeat_interval
+
+
+def test_an_unresolved_group_is_repeated_after_repeat_interval(
+    client, session, channel, worker, clock
+):
+    post_failures(client, 3)
+    clock.advance(seconds=31)
+    worker.run_once()
+    assert len(channel.delivered("/hook")) == 1
+
+    clock.advance(hours=3, minutes=59)
+    worker.run_once()
+    assert len(channel.delivered("/hook")) == 1
+
+    clock.advance(minutes=2)
+    worker.run_once()
+    _first, repeat = channel.delivered("/hook")
+    assert repeat["title"].startswith("[REPEAT] lightflow credentials 2007: 3 failures")
+    assert len(channel.delivered("/pd")) == 2
+
+
+def test_news_waits_for_group_interval(client, session, channel, worker, clock):
+    post_failures(client, 1)
+    clock.advance(seconds=31)
+    worker.run_once()
+    post_failures(client, 2, prefix="later")
+
+    clock.advance(minutes=4)
+    worker.run_once()
+    assert len(channel.delivered("/hook")) == 1
+
+    clock.advance(minutes=2)
+    worker.run_once()
+    assert channel.delivered("/hook")[-1]["title"].startswith(
+        "[FIRING] lightflow credentials 2007: 3 failures in 3 jobs"
+    )
+
+
+def test_a_silence_suppresses_until_it_expires(client, session, channel, worker, clock):
+    add_silence(
+        session,
+        {"category": ["credentials"]},
+        "ops@example.com",
+        "rotating keys",
+        ends_at=clock.now + timedelta(hours=1),
+        starts_at=clock.now - timedelta(minutes=1),
+    )
+    session.commit()
+    post_failures(client, 5)
+    group = the_group(session)
+    assert group.state == "silenced"
+
+    clock.advance(minutes=30)
+    worker.run_once()
+    assert channel.received == []
+
+    clock.advance(minutes=31)  # the silence has expired by itself
+    worker.run_once()
+    [hook] = channel.delivered("/hook")
+    assert "5 failures" in hook["title"]
+    assert the_group(session).state == "firing"
+
+
+def test_a_silence_created_after_enqueue_suppresses_delivery(
+    client, session, channel, worker, clock
+):
+    post_failures(client, 2)
+    add_silence(
+        session, {"vendor": ["light*"]}, "me", "maintenance", clock.now + timedelta(hours=1)
+    )
+    session.commit()
+    clock.advance(seconds=31)
+    worker.run_once()
+    assert channel.received == []
+    statuses = session.scalars(select(AlertNotification.status)).all()
+    assert statuses == ["suppressed", "suppressed"]
+
+
+def test_a_regression_reopens_a_resolved_group(client, session, channel, worker, clock, rules):
+    post_failures(client, 2)
+    clock.advance(seconds=31)
+    worker.run_once()
+    group = the_group(session)
+
+    assert resolve(session, rules, [group.id], now=clock.now) == [group.id]
+    session.commit()
+    worker.run_once()
+    resolved = channel.delivered("/pd")[-1]
+    assert resolved == {
+        "routing_key": "R0UT1NGKEY0123456789abcdefabcdef",
+        "event_action": "resolve",
+        "dedup_key": group.fingerprint,
+    }
+    assert channel.delivered("/hook")[-1]["title"].startswith("[RESOLVED]")
+
+    post_failures(client, 1, prefix="again")
+    group = the_group(session)
+    assert (group.state, group.reopened_count) == ("firing", 1)
+    clock.advance(seconds=31)
+    worker.run_once()
+    regression = channel.delivered("/hook")[-1]
+    assert regression["title"].startswith("[REGRESSION] lightflow credentials 2007: 3 failures")
+    assert "resolved and is failing again" in regression["message"]
+    assert channel.delivered("/pd")[-1]["event_action"] == "trigger"
+
+
+def test_500_three_times_then_200_is_one_delivery_and_three_failed_attempts(
+    client, session, channel, worker, clock
+):
+    post_failures(client, 1)
+    channel.script["/hook"] = [500, 500, 500]
+    clock.advance(seconds=31)
+    for _ in range(6):
+        worker.run_once()
+        clock.advance(minutes=11)  # past any backoff (capped at 10 minutes)
+
+    assert [r.status for r in channel.received if r.path == "/hook"] == [500, 500, 500, 200]
+    assert len(channel.delivered("/hook")) == 1
+    hook = session.scalar(select(AlertNotification).where(AlertNotification.channel == "hook"))
+    assert (hook.status, hook.attempts) == ("sent", 4)
+    outcomes = session.scalars(
+        select(DeliveryAttempt.outcome)
+        .where(DeliveryAttempt.notification_id == hook.id)
+        .order_by(DeliveryAttempt.id)
+    ).all()
+    assert outcomes == ["error", "error", "error", "ok"]
+    assert "500" in session.scalars(select(DeliveryAttempt.error)).first()
+
+
+def test_retries_back_off_and_give_up_after_max_age(client, session, channel, worker, clock):
+    post_failures(client, 1)
+    channel.script["/hook"] = [503] * 100
+    clock.advance(seconds=31)
+    worker.run_once()
+    hook = session.scalar(select(AlertNotification).where(AlertNotification.channel == "hook"))
+    session.refresh(hook)
+    assert hook.status == "pending"
+    assert timedelta(seconds=2.5) <= hook.due_at - clock.now <= timedelta(seconds=5)
+
+    worker.run_once()  # not due yet: no new attempt
+    assert attempts(session, "error") == 1
+    for _ in range(30):
+        clock.advance(hours=1)
+        worker.run_once()
+    session.refresh(hook)
+    assert hook.status == "failed"
+    assert 2 <= attempts(session, "error") <= 26
+
+
+def test_pagerduty_rejecting_an_event_is_not_retried(client, session, channel, worker, clock):
+    post_failures(client, 1)
+    clock.advance(seconds=31)
+    channel.script["/pd"] = [400]
+    worker.run_once()
+    page = session.scalar(select(AlertNotification).where(AlertNotification.channel == "pd"))
+    session.refresh(page)
+    assert (page.status, page.attempts) == ("failed", 1)
+    assert "400" in page.last_error
+
+
+def test_threshold_alerts_only_above_the_count(client, session, channel, worker, clock):
+    post_failures(client, 5, code=2503)  # remote_unavailable: transient, more than 5 needed
+    group = the_group(session)
+    assert (group.state, group.failure_count) == ("pending", 5)
+    clock.advance(minutes=1)
+    worker.run_once()
+    assert channel.received == []
+
+    post_failures(client, 1, code=2503, prefix="sixth")
+    assert the_group(session).state == "firing"
+    clock.advance(minutes=1)
+    worker.run_once()
+    [hook] = channel.delivered("/hook")
+    assert hook["title"].startswith("[FIRING] lightflow remote_unavailable: 6 failures")
+    assert channel.delivered("/pd") == []  # the transient rule only uses the webhook
+
+
+def test_acknowledged_groups_are_not_repeated(client, session, channel, worker, clock):
+    post_failures(client, 1)
+    clock.advance(seconds=31)
+    worker.run_once()
+    assert acknowledge(session, the_group(session).id, "oncall@example.com", now=clock.now)
+    session.commit()
+    post_failures(client, 1, prefix="more")
+    clock.advance(hours=5)
+    worker.run_once()
+    assert len(channel.delivered("/hook")) == 1
+    assert the_group(session).failure_count == 2
+
+
+def test_info_failures_never_alert(session, rules):
+    job = Job(
+        vendor="lightflow",
+        kind="asset",
+        external_id="a1",
+        state="error",
+        state_rank=9,
+        attributes={},
+    )
+    session.add(job)
+    session.flush()
+    failures = [
+        Failure(
+            job_id=job.id,
+            vendor="lightflow",
+            code=str(code),
+            category="ok",
+            severity=severity,
+            retryable="no",
+            details={},
+            occurred_at=utcnow(),
+            fingerprint=f"f{code}",
+        )
+        for code, severity in ((1, "info"), (2, "error"))
+    ]
+    session.add_all(failures)
+    session.flush()
+    enqueue_alerts(session, [f.id for f in failures], rules)
+    [group] = session.scalars(select(AlertGroup)).all()
+    assert (group.rule, group.labels["code"], group.failure_count) == ("everything", "2", 1)
+
+
+def test_alerts_roll_back_with_the_notification(client, session, rules, monkeypatch):
+    """The outbox row is written in the ingest transaction: no commit, no alert."""
+    from receiver import ingest
+
+    def fail_after_enqueue(*args, **kwargs):
+        enqueue_alerts(*args, **kwargs)
+        raise RuntimeError("the commit never happens")
+
+    monkeypatch.setattr(ingest, "enqueue_alerts", fail_after_enqueue)
+    body = (FIXTURES / "lightflow" / "asset_error_2007.json").read_bytes()
+    assert post(client, "lightflow", body).status_code == 500
+    for model in (Failure, AlertGroup, AlertNotification):
+        assert session.scalar(select(func.count()).select_from(model)) == 0

@@ -1,0 +1,61 @@
+"""`receiver run` delivers alerts out of the box: a worker thread runs beside gunicorn."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import urllib.request
+
+from tests.helpers import FIXTURES, TOKENS
+from tests.test_serve import RECEIVER, free_port, wait_for_port
+
+RULES = """
+version = 1
+[defaults]
+group_wait = "0s"
+[channels.hook]
+type = "apprise"
+urls = ["json://127.0.0.1:{port}/hook"]
+[[rules]]
+name = "everything"
+channels = ["hook"]
+"""
+
+
+def test_receiver_run_delivers_alerts(tmp_path, channel):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES.format(port=channel.port))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
+    env |= {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'receiver.sqlite3'}",
+        "RECEIVER_SECRET_KEY": "run-secret-key-0123456789",
+        "RECEIVER_LIGHTFLOW_TOKEN": TOKENS["lightflow"],
+        "RECEIVER_ALERT_RULES": str(rules),
+        "RECEIVER_WORKER_POLL_SECONDS": "0.1",
+    }
+    process = subprocess.Popen(
+        [str(RECEIVER), "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_port(port, process)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/hooks/lightflow",
+            data=(FIXTURES / "lightflow" / "asset_error_4003.json").read_bytes(),
+            headers={"Content-Type": "application/json", "X-Receiver-Token": TOKENS["lightflow"]},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+        deadline = time.monotonic() + 20
+        while not channel.delivered("/hook") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [hook] = channel.delivered("/hook")
+        assert hook["title"].startswith("[FIRING] lightflow upload 4003: 1 failure in 1 job")
+    finally:
+        process.terminate()
+        process.wait(10)

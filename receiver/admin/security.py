@@ -1,0 +1,68 @@
+"""Browser-facing hardening: cookies, proxy headers and security headers on every response.
+
+The admin pages use no JavaScript and one static stylesheet, so the Content-Security-Policy can
+forbid scripts, inline styles and framing outright: an injected ``<script>`` or ``style=`` in a
+vendor field would not run even if escaping ever failed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from receiver.admin.auth import csrf, limiter
+from receiver.settings import Settings
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class TLSAwareSessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie ``Secure`` whenever the request came over HTTPS.
+
+    Behind a TLS-terminating proxy ``request.is_secure`` relies on X-Forwarded-Proto, which
+    ProxyFix trusts only when ``RECEIVER_TRUSTED_PROXIES`` is set. Plain-HTTP local use keeps
+    working because the flag then stays off.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def register_web_security(app: Flask, settings: Settings) -> None:
+    if settings.trusted_proxies:
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.config.update(
+        SESSION_COOKIE_NAME="receiver_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # CSRF is checked by the admin blueprint only: vendors' webhook POSTs carry no token.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+    )
+    app.session_interface = TLSAwareSessionInterface()
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.after_request(add_security_headers)
+
+
+def add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response

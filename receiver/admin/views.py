@@ -1,0 +1,264 @@
+"""The admin pages: failures (list, chart, detail, actions, CSV) and rejected notifications."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from receiver.admin import auth
+from receiver.admin.chart import build_chart
+from receiver.admin.export import csv_lines, export_filename
+from receiver.admin.present import pretty_body
+from receiver.admin.query import (
+    DEFAULT_PAGE_SIZE,
+    FAILURE_STATUSES,
+    Cursor,
+    FailureFilters,
+    daily_counts,
+    failure_page,
+    load_query,
+    rejected_page,
+)
+from receiver.catalog import CATEGORIES, SEVERITIES
+from receiver.db import get_session, utcnow
+from receiver.ingest import replay
+from receiver.models import Failure, Job, Notification
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+auth.failed_login_limit(bp)
+
+#: Endpoints a browser reaches without a session, and those answering machines (401, not login).
+PUBLIC_ENDPOINTS = frozenset({"admin.login"})
+MACHINE_ENDPOINTS = frozenset({"admin.failures_csv"})
+
+
+class LoginForm(FlaskForm):
+    username = StringField("User", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
+    next = HiddenField()
+
+
+@bp.before_request
+def guard() -> ResponseReturnValue | None:
+    if request.method == "POST":
+        auth.csrf.protect()  # every state change needs the form's token
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        if not auth.settings().admin_enabled:
+            return auth.require_admin(html=True)  # the "admin is disabled" answer
+        return None
+    return auth.require_admin(html=request.endpoint not in MACHINE_ENDPOINTS)
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return redirect(url_for("admin.failures"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        if auth.check_credentials(form.username.data or "", form.password.data or ""):
+            auth.log_in(form.username.data or "")
+            log.info("admin login: %s", form.username.data)
+            return redirect(auth.safe_next(form.next.data))
+        log.warning("admin login failed from %s", request.remote_addr)
+        return render_template("admin/login.html", form=form, failed=True), 401
+    return render_template("admin/login.html", form=form, failed=False)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    auth.log_out()
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("/failures")
+def failures() -> ResponseReturnValue:
+    try:
+        filters, cursor, limit = load_query(request.args)
+    except ValidationError as error:
+        return render_list(FailureFilters(), None, [], error.normalized_messages()), 400
+    session = get_session()
+    page = failure_page(session, filters, cursor, limit)
+    chart = None
+    if cursor is None:  # the chart belongs to the first page; later pages only scroll rows
+        chart = build_chart(daily_counts(session, filters, utcnow().date()))
+    return render_list(
+        filters, page.next_cursor, page.rows, {}, chart=chart, paged=bool(cursor), limit=limit
+    )
+
+
+def render_list(
+    filters: FailureFilters,
+    next_cursor: Cursor | None,
+    rows: Any,
+    errors: dict[str, Any],
+    limit: int = DEFAULT_PAGE_SIZE,
+    **extra: Any,
+) -> str:
+    args = filters.query_args()
+    page_args = {**args, "limit": limit} if limit != DEFAULT_PAGE_SIZE else args
+    return render_template(
+        "admin/failures.html",
+        filters=filters,
+        rows=rows,
+        errors=errors,
+        next_url=url_for("admin.failures", **page_args, cursor=next_cursor.encode())
+        if next_cursor
+        else None,
+        first_url=url_for("admin.failures", **page_args),
+        csv_url=url_for("admin.failures_csv", **args),
+        vendors=sorted(current_app.extensions["providers"]),
+        categories=list(CATEGORIES),
+        severities=SEVERITIES,
+        statuses=FAILURE_STATUSES,
+        **extra,
+    )
+
+
+@bp.get("/failures.csv")
+def failures_csv() -> ResponseReturnValue:
+    try:
+        filters, _cursor, _limit = load_query(request.args)
+    except ValidationError as error:
+        abort(400, f"invalid filters: {error.normalized_messages()}")
+    lines = csv_lines(get_session(), filters)
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export_filename(utcnow())}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/failures/<int:failure_id>")
+def failure(failure_id: int) -> ResponseReturnValue:
+    session = get_session()
+    found = session.scalar(
+        select(Failure)
+        .where(Failure.id == failure_id)
+        .options(
+            joinedload(Failure.job).selectinload(Job.files),
+            joinedload(Failure.job_file),
+            joinedload(Failure.notification),
+        )
+    )
+    if found is None:
+        abort(404, f"no failure {failure_id}")
+    notification = found.notification
+    return render_template(
+        "admin/failure.html",
+        failure=found,
+        entry=current_app.extensions["catalog"].lookup(found.vendor, found.code),
+        notification=notification,
+        body=pretty_body(notification.body, notification.content_type) if notification else None,
+        statuses=FAILURE_STATUSES,
+    )
+
+
+@bp.post("/failures/<int:failure_id>/status")
+def failure_status(failure_id: int) -> ResponseReturnValue:
+    session = get_session()
+    found = session.get(Failure, failure_id) or abort(404, f"no failure {failure_id}")
+    status = request.form.get("status", "")
+    if status not in FAILURE_STATUSES:
+        abort(400, f"status must be one of {', '.join(FAILURE_STATUSES)}")
+    found.status = status
+    session.commit()
+    log.info("admin %s set failure %s to %s", g.admin_user, failure_id, status)
+    flash(f"Failure {failure_id} is now {status}.", "ok")
+    return redirect(url_for("admin.failure", failure_id=failure_id))
+
+
+@bp.post("/failures/<int:failure_id>/replay")
+def failure_replay(failure_id: int) -> ResponseReturnValue:
+    session = get_session()
+    found = session.get(Failure, failure_id) or abort(404, f"no failure {failure_id}")
+    if found.notification_id is None:
+        abort(409, "the raw notification of this failure is no longer stored")
+    replay_and_report(found.notification_id)
+    return redirect(url_for("admin.failure", failure_id=failure_id))
+
+
+@bp.get("/notifications/rejected")
+def rejected() -> ResponseReturnValue:
+    try:
+        _filters, cursor, limit = load_query(request.args)
+    except ValidationError as error:
+        abort(400, f"invalid query: {error.normalized_messages()}")
+    page = rejected_page(get_session(), cursor, limit)
+    return render_template(
+        "admin/rejected.html",
+        notifications=[row[0] for row in page.rows],
+        next_url=url_for("admin.rejected", cursor=page.next_cursor.encode())
+        if page.next_cursor
+        else None,
+        paged=cursor is not None,
+    )
+
+
+@bp.get("/notifications/<int:notification_id>")
+def notification(notification_id: int) -> ResponseReturnValue:
+    session = get_session()
+    found = session.scalar(
+        select(Notification)
+        .where(Notification.id == notification_id)
+        .options(selectinload(Notification.failures))
+    )
+    if found is None:
+        abort(404, f"no notification {notification_id}")
+    return render_template(
+        "admin/notification.html",
+        notification=found,
+        body=pretty_body(found.body, found.content_type),
+    )
+
+
+@bp.post("/notifications/<int:notification_id>/replay")
+def notification_replay(notification_id: int) -> ResponseReturnValue:
+    replay_and_report(notification_id)
+    return redirect(url_for("admin.notification", notification_id=notification_id))
+
+
+def replay_and_report(notification_id: int) -> None:
+    session = get_session()
+    found = session.get(Notification, notification_id) or abort(
+        404, f"no notification {notification_id}"
+    )
+    outcome = replay(session, found)
+    log.info("admin %s replayed notification %s: %s", g.admin_user, notification_id, outcome)
+    body = outcome.body
+    if outcome.status == 200:
+        flash(f"Replayed notification {notification_id}: {body.get('status')}.", "ok")
+    else:
+        flash(
+            f"Replay of notification {notification_id} was refused ({outcome.status}): "
+            f"{body.get('message')}",
+            "error",
+        )

@@ -4,6 +4,13 @@ Every value can be overridden from the environment (GUNICORN_*) or the command l
 """
 
 import os
+import shutil
+import tempfile
+
+# Prometheus multiprocess mode: every worker writes its metrics to files in this folder and
+# /metrics aggregates them. It must be set before any worker imports prometheus_client.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="receiver-metrics-")
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -24,8 +31,20 @@ def on_starting(server):
 
     from receiver.settings import Settings, SettingsError
 
+    # Metrics files of a previous run would be counted again.
+    metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+
     try:
         Settings.from_env()
     except SettingsError as error:
         print(f"receiver: configuration error: {error}", file=sys.stderr)
         sys.exit(4)
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges must not be reported forever."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

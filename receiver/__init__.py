@@ -11,10 +11,13 @@ from pathlib import Path
 
 from flask import Flask
 
+from receiver.alerts import init_alerts
 from receiver.catalog import default_catalog
 from receiver.db import Database
 from receiver.errors import register_error_handlers
-from receiver.logs import configure_logging
+from receiver.health import init_health
+from receiver.logs import configure_logging, init_request_logging
+from receiver.metrics import init_metrics
 from receiver.providers import build_providers
 from receiver.settings import Settings
 
@@ -26,9 +29,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings = Settings.from_env(instance_path=app.instance_path)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.extensions["settings"] = settings
-    configure_logging([settings.secret_key, *settings.vendor_tokens.values()])
+    configure_logging(settings.secrets, json_lines=settings.log_format == "json")
+    init_request_logging(app)
     register_extensions(app, settings)
     register_blueprints(app)
+    register_admin(app, settings)
     register_error_handlers(app)
     return app
 
@@ -42,6 +47,18 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     app.extensions["providers"] = build_providers(settings)
     # Loaded and validated once: a malformed catalog stops start-up, not a request.
     app.extensions["catalog"] = default_catalog()
+    init_alerts(app, settings)
+    init_metrics(app)
+    init_health(app)
+
+
+def register_admin(app: Flask, settings: Settings) -> None:
+    """The operators' side: /admin pages, the /api JSON API and /openapi.json."""
+    from receiver.admin import register_admin as register_admin_pages
+    from receiver.api import register_api
+
+    register_admin_pages(app, settings)
+    register_api(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import click
@@ -11,6 +12,8 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 
 from receiver import create_app
+from receiver.admin.cli import export
+from receiver.alerts.cli import alerts, worker
 from receiver.catalog import CatalogError
 from receiver.catalog.cli import codes
 from receiver.db import get_database, get_session, utcnow
@@ -40,6 +43,9 @@ def main() -> None:
 main.add_command(shell_command)
 main.add_command(routes_command)
 main.add_command(codes)
+main.add_command(export)
+main.add_command(alerts)
+main.add_command(worker)
 
 
 @main.group()
@@ -72,17 +78,30 @@ def run(host: str, port: int, workers: int) -> None:
     Without configured secrets it generates them once into instance/receiver.env.
     """
     ensure_local_secrets(LOCAL_SECRETS_FILE)
+    os.environ.setdefault("RECEIVER_LOG_FORMAT", "text")  # a person is reading this terminal
+    # Before the app (and prometheus_client) loads: forked workers share metrics through files.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="receiver-metrics-"))
     app = load_app()
     database = get_database(app)
     upgrade(database.engine)
     # Workers are forked from this process; they must not share its connections.
     database.engine.dispose()
+    from receiver.alerts.worker import start_in_thread
     from receiver.server import serve
 
     click.echo(
         f"receiver: serving http://{host}:{port}/hooks/<vendor> (secrets: {LOCAL_SECRETS_FILE})"
     )
-    serve(app, bind=f"{host}:{port}", workers=workers)
+    click.echo(
+        f"receiver: admin at http://{host}:{port}/admin/ (user {app.extensions['settings'].admin_user},"
+        f" RECEIVER_ADMIN_PASSWORD in {LOCAL_SECRETS_FILE} unless set in the environment)"
+    )
+    # One alert worker beside the web server, so alerts work out of the box.
+    stop_alerts = start_in_thread(app)
+    try:
+        serve(app, bind=f"{host}:{port}", workers=workers)
+    finally:
+        stop_alerts.set()
 
 
 @main.command("prune")
@@ -124,6 +143,8 @@ def ensure_local_secrets(path: Path) -> None:
     The file is created with mode 0600; values already in the environment always win.
     """
     wanted = ("RECEIVER_SECRET_KEY", *TOKEN_VARIABLES.values())
+    if not os.environ.get("RECEIVER_ADMIN_PASSWORD_HASH"):  # a hash and a password conflict
+        wanted += ("RECEIVER_ADMIN_PASSWORD",)
     missing = [name for name in wanted if not os.environ.get(name)]
     if not missing:
         return

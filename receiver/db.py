@@ -105,7 +105,15 @@ def _begin(connection: Any) -> None:
     # pysqlite's implicit BEGIN (only before DML) breaks SAVEPOINTs; emit BEGIN ourselves, the
     # recipe from SQLAlchemy's SQLite dialect documentation. Ingest transactions start with an
     # INSERT, so they take the write lock first and wait for the busy timeout when contended.
-    connection.exec_driver_sql("BEGIN")
+    # A transaction that reads before it writes (the alert worker) asks for BEGIN IMMEDIATE with
+    # the execution option below: a deferred one could not turn its read snapshot into a write
+    # once another connection had committed, and would fail at once instead of waiting.
+    immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+#: ``session.connection(execution_options={SQLITE_IMMEDIATE: True})`` before the first statement.
+SQLITE_IMMEDIATE = "sqlite_begin_immediate"
 
 
 class Database:

@@ -24,9 +24,11 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def http_error(error: HTTPException) -> Response:
-    response = jsonify(
-        {"message": error.description, "reason": error.name.lower().replace(" ", "_")}
-    )
+    body = {"message": error.description, "reason": error.name.lower().replace(" ", "_")}
+    # webargs (the JSON API's query parsing) attaches the field messages here.
+    if messages := (getattr(error, "data", None) or {}).get("messages"):
+        body["errors"] = messages
+    response = jsonify(body)
     response.status_code = error.code or 500
     return response
 

@@ -10,17 +10,20 @@ is lost even when we could not accept it.
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Request, current_app
+from flask import Request, current_app, g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_options_header
 
+from receiver.alerts import enqueue_alerts
 from receiver.catalog import Catalog
 from receiver.db import get_session, utcnow
+from receiver.metrics import Metrics
 from receiver.models import Notification
 from receiver.providers.base import IncomingRequest, Normalized, Provider, Rejection
 from receiver.storage import (
@@ -45,7 +48,17 @@ class Outcome:
 
 
 def receive(vendor: str, request: Request) -> Outcome:
-    """Handle one HTTP request to ``/hooks/<vendor>``."""
+    """Handle one HTTP request to ``/hooks/<vendor>`` (``vendor`` names the endpoint)."""
+    started = time.perf_counter()
+    outcome = _receive(vendor, request)
+    g.ingest_outcome = outcome.body.get("status") or outcome.body.get("reason", "error")
+    metrics: Metrics = current_app.extensions["metrics"]
+    metrics.notifications.labels(vendor, g.ingest_outcome).inc()
+    metrics.ingest_seconds.labels(vendor).observe(time.perf_counter() - started)
+    return outcome
+
+
+def _receive(vendor: str, request: Request) -> Outcome:
     providers: dict[str, Provider] = current_app.extensions["providers"]
     provider = providers.get(vendor)
     if provider is None:
@@ -68,11 +81,19 @@ def receive(vendor: str, request: Request) -> Outcome:
     except Rejection as rejection:
         return _reject(session, raw, rejection, auth="passed")
 
-    classify(vendor, normalized)
+    classify(provider.vendor, normalized)
     result = save_accepted(
-        session, raw, normalized, provider.state_rank, http_status=provider.accepted_status
+        session,
+        raw,
+        normalized,
+        provider.state_rank,
+        http_status=provider.accepted_status,
+        vendor=provider.vendor,
     )
+    # Alerts join the same transaction: sent only for failures that were committed.
+    enqueue_alerts(session, result.failure_ids, current_app.extensions["alert_rules"])
     session.commit()  # durably stored before we answer 2xx
+    _count_new_failures(provider.vendor, normalized)
     if result.duplicate:
         return Outcome(200, {"status": "duplicate", "id": result.notification_id})
     return Outcome(
@@ -110,7 +131,7 @@ def replay(session: Session, notification: Notification) -> Outcome:
         notification.reason, notification.errors = rejection.message, rejection.errors
         session.commit()
         return _rejection_outcome(rejection, notification.id)
-    classify(notification.vendor, normalized)
+    classify(provider.vendor, normalized)
 
     if notification.status == "rejected":
         dedup_key = bounded_key(normalized.dedup_key)
@@ -126,21 +147,37 @@ def replay(session: Session, notification: Notification) -> Outcome:
         notification.http_status = provider.accepted_status
     failure_ids = save_normalized(
         session,
-        notification.vendor,
+        provider.vendor,
         notification.id,
         normalized,
         provider.state_rank,
         notification.received_at,
     )
+    enqueue_alerts(session, failure_ids, current_app.extensions["alert_rules"])
     session.commit()
     return Outcome(200, {"status": "replayed", "id": notification.id, "failures": len(failure_ids)})
 
 
-def classify(vendor: str, normalized: Normalized) -> None:
-    """Attach the catalog's entry to every failure (unknown codes get the `unknown` entry)."""
-    catalog: Catalog = current_app.extensions["catalog"]
+def _count_new_failures(vendor: str, normalized: Normalized) -> None:
+    # Only failures this notification created count; a repeat of a known failure does not.
+    failures = current_app.extensions["metrics"].failures
     for report in normalized.failures():
-        report.classification = catalog.lookup(vendor, report.code)
+        if report.stored_id is not None:
+            entry = report.classification
+            failures.labels(vendor, entry.category, entry.severity).inc()
+
+
+def classify(vendor: str, normalized: Normalized) -> None:
+    """Attach the catalog's entry to every failure (unknown codes get the `unknown` entry).
+
+    A code the catalog calls ``ok`` is news, not a failure, and is dropped: which stop reasons
+    or states are normal (Agora's "Stop request", KVS STATUS_SUCCESS) is data, not code.
+    """
+    catalog: Catalog = current_app.extensions["catalog"]
+    for job in normalized.jobs:
+        for report in job.failures:
+            report.classification = catalog.lookup(vendor, report.code)
+        job.failures = [r for r in job.failures if r.classification.category != "ok"]
 
 
 def read_raw(vendor: str, request: Request, limit: int) -> tuple[RawNotification, str | None]:

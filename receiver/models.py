@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,6 +30,15 @@ IdPK = Annotated[int, mapped_column(BigIntId, primary_key=True)]
 Vendor = Annotated[str, mapped_column(String(32))]
 ShortText = Annotated[str, mapped_column(String(255))]
 Created = Annotated[datetime, mapped_column(default=utcnow)]
+
+
+def trigram_index(name: str, column: str) -> Index:
+    """A pg_trgm GIN index for ``ILIKE '%text%'`` search (the admin's free text).
+
+    Migration 0003 creates it as GIN on PostgreSQL and as a plain index on SQLite, where
+    substring search scans anyway but the schema stays the same on both backends.
+    """
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
 
 
 class Notification(Base):
@@ -80,7 +90,10 @@ class Job(Base):
     files: Mapped[list[JobFile]] = relationship(back_populates="job", order_by="JobFile.id")
     failures: Mapped[list[Failure]] = relationship(back_populates="job")
 
-    __table_args__ = (UniqueConstraint("vendor", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("vendor", "external_id"),
+        trigram_index("ix_jobs_external_id_trgm", "external_id"),
+    )
 
 
 class JobFile(Base):
@@ -115,7 +128,11 @@ class JobFile(Base):
 
     job: Mapped[Job] = relationship(back_populates="files")
 
-    __table_args__ = (UniqueConstraint("job_id", "kind", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "kind", "external_id"),
+        trigram_index("ix_job_files_external_id_trgm", "external_id"),
+        trigram_index("ix_job_files_label_trgm", "label"),
+    )
 
 
 class Failure(Base):
@@ -146,8 +163,155 @@ class Failure(Base):
     # One failure per failing thing, however often the vendor repeats the news.
     fingerprint: Mapped[str] = mapped_column(String(255), unique=True)
 
-    __table_args__ = (Index("ix_failures_occurred_at", "occurred_at", "id"),)
+    __table_args__ = (
+        Index("ix_failures_occurred_at", "occurred_at", "id"),
+        # Admin filters (migration 0003): each equality filter plus the newest-first keyset order,
+        # so a filtered page is one index range scan.
+        *(
+            Index(f"ix_failures_{column}_occurred_at", column, "occurred_at", "id")
+            for column in ("vendor", "category", "severity", "status", "code")
+        ),
+        Index("ix_failures_job_file_id", "job_file_id"),
+        # The admin chart counts a date range by category from this index alone.
+        Index("ix_failures_occurred_at_category", "occurred_at", "category"),
+        trigram_index("ix_failures_message_trgm", "message"),
+    )
 
     notification: Mapped[Notification | None] = relationship(back_populates="failures")
     job: Mapped[Job] = relationship(back_populates="failures")
     job_file: Mapped[JobFile | None] = relationship()
+
+
+# -- Alerts (receiver/alerts/) --------------------------------------------------------------------
+
+
+class AlertGroup(Base):
+    """Failures that one rule groups together (same ``group_by`` values), with a lifecycle.
+
+    ``pending`` (below a rule's threshold) -> ``firing`` -> ``acknowledged`` -> ``resolved``, or
+    ``silenced`` until ``silenced_until``; new failures re-open a resolved group (a regression).
+    """
+
+    __tablename__ = "alert_groups"
+
+    id: Mapped[IdPK]
+    # sha256 of rule + group labels: stable, so it doubles as PagerDuty's dedup_key.
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    labels: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))
+    failure_count: Mapped[int] = mapped_column(Integer, default=0)
+    # failure_count when a notification last went out: more means there is news to tell.
+    notified_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    last_notified_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(255))
+    resolved_at: Mapped[datetime | None]
+    silenced_until: Mapped[datetime | None]
+    created_at: Mapped[Created]
+
+    notifications: Mapped[list[AlertNotification]] = relationship(
+        back_populates="group", order_by="AlertNotification.id"
+    )
+
+    __table_args__ = (Index("ix_alert_groups_state", "state", "last_seen_at"),)
+
+
+class AlertGroupFailure(Base):
+    """Which failures a group holds (a failure may be in several groups through ``continue``)."""
+
+    __tablename__ = "alert_group_failures"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    failure_id: Mapped[int] = mapped_column(
+        ForeignKey("failures.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # When the failure joined the group: thresholds count failures in a recent window.
+    created_at: Mapped[Created]
+
+    __table_args__ = (Index("ix_alert_group_failures_window", "group_id", "created_at"),)
+
+
+class AlertNotification(Base):
+    """The outbox: one message to one channel about one group, written in the ingest transaction
+    and delivered (with retries) by ``receiver worker``. Kept afterwards as history."""
+
+    __tablename__ = "alert_notifications"
+
+    id: Mapped[IdPK]
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_groups.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # firing | repeat | regression | resolved
+    # pending | sent | failed (gave up) | cancelled (group no longer firing) | suppressed (silence)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[Created]
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A worker's claim; a crashed worker's rows are claimed again once the lease expires.
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    failure_count: Mapped[int | None] = mapped_column(Integer)  # as told in the message
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    group: Mapped[AlertGroup] = relationship(back_populates="notifications")
+    attempts_made: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="notification", order_by="DeliveryAttempt.id"
+    )
+
+    __table_args__ = (
+        Index("ix_alert_notifications_due", "status", "due_at"),
+        # At most one message waiting per group and channel: a burst updates it, never adds one.
+        Index(
+            "uq_alert_notifications_pending",
+            "group_id",
+            "channel",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class DeliveryAttempt(Base):
+    """Every try at sending a notification, successful or not."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[IdPK]
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_notifications.id", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(64))
+    worker: Mapped[str] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | error
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+    notification: Mapped[AlertNotification] = relationship(back_populates="attempts_made")
+
+
+class Silence(Base):
+    """Mute matching groups for a while; expires by itself at ``ends_at``."""
+
+    __tablename__ = "silences"
+
+    id: Mapped[IdPK]
+    # Field -> glob patterns, the same matchers as rules (e.g. {"category": ["upload"]}).
+    matchers: Mapped[dict[str, Any]]
+    author: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[Created]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime] = mapped_column(index=True)

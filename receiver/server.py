@@ -37,5 +37,12 @@ def serve(app: Flask, bind: str, workers: int) -> None:
             "accesslog": "-",
             "access_log_format": ACCESS_LOG_FORMAT,
             "control_socket_disable": True,
+            "child_exit": _forget_dead_worker,
         },
     ).run()
+
+
+def _forget_dead_worker(_server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -6,11 +6,16 @@ because an operator reading a crash loop in journald needs the cause, not a trac
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from limits import parse as parse_rate_limit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -20,8 +25,22 @@ TOKEN_VARIABLES = {
     "lightflow": "RECEIVER_LIGHTFLOW_TOKEN",
 }
 
+#: Vendors that sign their requests, and the variable holding the signing secret.
+SIGNING_VARIABLES = {
+    "agora": "RECEIVER_AGORA_SECRET",
+    "kvs": "RECEIVER_KVS_SECRET",
+}
+#: SNS topics we accept messages from (comma-separated ARNs); unset = SNS disabled.
+SNS_TOPICS_VARIABLE = "RECEIVER_SNS_TOPIC_ARNS"
+VENDOR_VARIABLES = (
+    *TOKEN_VARIABLES.values(),
+    *SIGNING_VARIABLES.values(),
+    SNS_TOPICS_VARIABLE,
+)
+
 # A shared secret shorter than this is guessable; refuse it rather than run insecurely.
 MIN_SECRET_LENGTH = 16
+SNS_TOPIC_ARN = re.compile(r"arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
 
 
 class SettingsError(Exception):
@@ -33,11 +52,34 @@ class Settings:
     database_url: str
     secret_key: str
     vendor_tokens: Mapping[str, str] = field(default_factory=dict)
+    agora_secret: str | None = None
+    kvs_secret: str | None = None  # whsec_<base64>, as Standard Webhooks writes it
+    sns_topic_arns: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
     retry_after_seconds: int = 30
     db_pool_size: int = 5
     db_pool_timeout: float = 5.0
     sqlite_busy_timeout: float = 5.0
+    # The admin (pages and JSON API) is enabled only when a password or its hash is configured.
+    admin_user: str = "admin"
+    admin_password: str | None = None
+    admin_password_hash: str | None = None
+    admin_login_limit: str = "10 per minute"
+    # Reverse proxies in front of us whose X-Forwarded-* headers are trusted (ProxyFix hops).
+    trusted_proxies: int = 0
+    # Alerts (receiver/alerts/): the rules file (None = the packaged default), the address that
+    # links in messages point to, and the outbox worker's timing.
+    alert_rules: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    alert_lease_seconds: float = 60.0
+    alert_max_age_seconds: float = 24 * 3600.0
+    worker_poll_seconds: float = 1.0
+    # One JSON object per log line (production) or readable text (development).
+    log_format: str = "json"
+
+    @property
+    def admin_enabled(self) -> bool:
+        return bool(self.admin_password or self.admin_password_hash)
 
     @classmethod
     def from_env(
@@ -61,26 +103,54 @@ class Settings:
             if token := env.get(variable, ""):
                 _check_secret(variable, token)
                 tokens[vendor] = token
-        if not tokens:
+        agora_secret = env.get(SIGNING_VARIABLES["agora"]) or None
+        if agora_secret:
+            _check_secret(SIGNING_VARIABLES["agora"], agora_secret)
+        kvs_secret = env.get(SIGNING_VARIABLES["kvs"]) or None
+        if kvs_secret:
+            _check_whsec(SIGNING_VARIABLES["kvs"], kvs_secret)
+        sns_topic_arns = _sns_topic_arns(env.get(SNS_TOPICS_VARIABLE, ""))
+        if not (tokens or agora_secret or kvs_secret or sns_topic_arns):
             raise SettingsError(
-                "no vendor is enabled: set at least one of " + ", ".join(TOKEN_VARIABLES.values())
+                "no vendor is enabled: set at least one of " + ", ".join(VENDOR_VARIABLES)
             )
 
         return cls(
             database_url=database_url,
             secret_key=secret_key,
             vendor_tokens=tokens,
+            agora_secret=agora_secret,
+            kvs_secret=kvs_secret,
+            sns_topic_arns=sns_topic_arns,
             max_body_bytes=_positive_int(env, "RECEIVER_MAX_BODY_BYTES", 1024 * 1024),
             retry_after_seconds=_positive_int(env, "RECEIVER_RETRY_AFTER_SECONDS", 30),
             db_pool_size=_positive_int(env, "RECEIVER_DB_POOL_SIZE", 5),
             db_pool_timeout=_positive_float(env, "RECEIVER_DB_POOL_TIMEOUT", 5.0),
             sqlite_busy_timeout=_positive_float(env, "RECEIVER_SQLITE_BUSY_TIMEOUT", 5.0),
+            **_admin_settings(env),
+            trusted_proxies=_positive_int(env, "RECEIVER_TRUSTED_PROXIES", 0, minimum=0),
+            log_format=_choice(env, "RECEIVER_LOG_FORMAT", ("json", "text")),
+            **_alert_settings(env),
         )
 
     def __repr__(self) -> str:
         # Secrets must never reach a log line, even through a debug print of the settings.
         url = make_url(self.database_url).render_as_string(hide_password=True)
-        return f"Settings(database_url={url!r}, vendors={sorted(self.vendor_tokens)})"
+        return f"Settings(database_url={url!r}, vendors={self.enabled_vendors})"
+
+    @property
+    def enabled_vendors(self) -> list[str]:
+        signed = {"agora": self.agora_secret, "kvs": self.kvs_secret, "sns": self.sns_topic_arns}
+        return sorted([*self.vendor_tokens, *(vendor for vendor, on in signed.items() if on)])
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every configured secret, for the log redaction filter."""
+        return [
+            self.secret_key,
+            *self.vendor_tokens.values(),
+            *(s for s in (self.agora_secret, self.kvs_secret, self.admin_password) if s),
+        ]
 
 
 def default_sqlite_url(instance_path: str | Path) -> str:
@@ -110,7 +180,64 @@ def _check_secret(variable: str, value: str) -> None:
         raise SettingsError(f"{variable} is too short: use at least {MIN_SECRET_LENGTH} characters")
 
 
-def _positive_int(env: Mapping[str, str], variable: str, default: int) -> int:
+def _admin_settings(env: Mapping[str, str]) -> dict[str, str | None]:
+    """Admin credentials: a plain password (compared in constant time) or a werkzeug hash."""
+    user = env.get("RECEIVER_ADMIN_USER", "").strip() or "admin"
+    password = env.get("RECEIVER_ADMIN_PASSWORD") or None
+    password_hash = env.get("RECEIVER_ADMIN_PASSWORD_HASH") or None
+    if password and password_hash:
+        raise SettingsError("set RECEIVER_ADMIN_PASSWORD or RECEIVER_ADMIN_PASSWORD_HASH, not both")
+    if password:
+        _check_secret("RECEIVER_ADMIN_PASSWORD", password)
+    if password_hash:
+        method = password_hash.split("$", 1)[0].split(":", 1)[0]
+        if password_hash.count("$") != 2 or method not in ("scrypt", "pbkdf2"):
+            raise SettingsError(
+                "RECEIVER_ADMIN_PASSWORD_HASH is not a werkzeug password hash "
+                "(make one with `python -c 'from werkzeug.security import "
+                "generate_password_hash as g; print(g(input()))'`)"
+            )
+    limit = env.get("RECEIVER_ADMIN_LOGIN_LIMIT", "").strip() or "10 per minute"
+    try:
+        parse_rate_limit(limit)
+    except ValueError:
+        raise SettingsError(
+            f"RECEIVER_ADMIN_LOGIN_LIMIT must be a rate like '10 per minute', not {limit!r}"
+        ) from None
+    return {
+        "admin_user": user,
+        "admin_password": password,
+        "admin_password_hash": password_hash,
+        "admin_login_limit": limit,
+    }
+
+
+def _check_whsec(variable: str, value: str) -> None:
+    """Standard Webhooks secrets are ``whsec_`` + base64 of at least 24 random bytes."""
+    encoded = value.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not value.startswith("whsec_") or len(key) < 24:
+        raise SettingsError(
+            f"{variable} must be whsec_ followed by the base64 of at least 24 random bytes "
+            "(see the README for a command that makes one)"
+        )
+
+
+def _sns_topic_arns(raw: str) -> tuple[str, ...]:
+    arns = tuple(arn.strip() for arn in raw.split(",") if arn.strip())
+    for arn in arns:
+        if not SNS_TOPIC_ARN.fullmatch(arn):
+            raise SettingsError(
+                f"{SNS_TOPICS_VARIABLE}: {arn[:100]!r} is not an SNS topic ARN "
+                "(arn:aws:sns:<region>:<account>:<topic>)"
+            )
+    return arns
+
+
+def _positive_int(env: Mapping[str, str], variable: str, default: int, minimum: int = 1) -> int:
     raw = env.get(variable)
     if raw is None or raw == "":
         return default
@@ -118,8 +245,17 @@ def _positive_int(env: Mapping[str, str], variable: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{variable} must be a whole number, not {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{variable} must be greater than zero, not {raw!r}")
+    if value < minimum:
+        bound = "greater than zero" if minimum == 1 else f"at least {minimum}"
+        raise SettingsError(f"{variable} must be {bound}, not {raw!r}")
+    return value
+
+
+def _choice(env: Mapping[str, str], variable: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first is the default)."""
+    value = (env.get(variable) or choices[0]).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{variable} must be one of {', '.join(choices)}, not {value!r}")
     return value
 
 
@@ -134,3 +270,24 @@ def _positive_float(env: Mapping[str, str], variable: str, default: float) -> fl
     if value <= 0:
         raise SettingsError(f"{variable} must be greater than zero, not {raw!r}")
     return value
+
+
+def _alert_settings(env: Mapping[str, str]) -> dict[str, object]:
+    rules = env.get("RECEIVER_ALERT_RULES", "").strip() or None
+    if rules is not None and not Path(rules).is_file():
+        raise SettingsError(f"RECEIVER_ALERT_RULES: no such file {rules!r}")
+    public_url = env.get("RECEIVER_PUBLIC_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000"
+    parsed = urlsplit(public_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(
+            f"RECEIVER_PUBLIC_URL must be an http(s) URL like https://receiver.example.com, "
+            f"not {public_url!r}"
+        )
+    lease = _positive_float(env, "RECEIVER_ALERT_LEASE_SECONDS", 60.0)
+    return {
+        "alert_rules": rules,
+        "public_url": public_url,
+        "alert_lease_seconds": lease,
+        "alert_max_age_seconds": _positive_float(env, "RECEIVER_ALERT_MAX_AGE_SECONDS", 86400.0),
+        "worker_poll_seconds": _positive_float(env, "RECEIVER_WORKER_POLL_SECONDS", 1.0),
+    }

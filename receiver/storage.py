@@ -71,9 +71,14 @@ def save_accepted(
     state_rank: StateRank,
     http_status: int,
     auth: str = "passed",
+    vendor: str | None = None,
 ) -> StoreResult:
     """Store the notification and everything it says (failures already classified), or
-    recognise it as a repeat and only count it."""
+    recognise it as a repeat and only count it.
+
+    ``vendor`` owns the jobs and failures when it differs from the endpoint the notification
+    came to (``raw.vendor``), e.g. Agora API-error reports or CloudWatch alarms via SNS.
+    """
     notification_id = _execute(
         session,
         _claim_statement,
@@ -90,7 +95,7 @@ def save_accepted(
         # The insert was the transaction's first statement, so nothing else needs undoing.
         return StoreResult(_count_duplicate(session, normalized.dedup_key, raw), duplicate=True)
     failure_ids = save_normalized(
-        session, raw.vendor, notification_id, normalized, state_rank, raw.received_at
+        session, vendor or raw.vendor, notification_id, normalized, state_rank, raw.received_at
     )
     return StoreResult(notification_id, duplicate=False, failure_ids=failure_ids)
 
@@ -125,9 +130,30 @@ def save_normalized(
                 report,
                 occurred_at,
             )
+            report.stored_id = failure_id
             if failure_id is not None:
                 failure_ids.append(failure_id)
+        if job_update.recovered_at is not None:
+            resolve_failures(session, job_id, job_update.recovered_at)
     return tuple(failure_ids)
+
+
+def resolve_failures(session: Session, job_id: int, recovered_at: datetime) -> int:
+    """Resolve a job's open or acknowledged failures that occurred up to ``recovered_at``.
+
+    A recovery that arrives late never resolves a failure that happened after it. Returns the
+    number of failures resolved.
+    """
+    result = session.execute(
+        update(Failure)
+        .where(
+            Failure.job_id == job_id,
+            Failure.status.in_(("open", "acknowledged")),
+            Failure.occurred_at <= recovered_at,
+        )
+        .values(status="resolved")
+    )
+    return result.rowcount
 
 
 def bounded_key(key: str) -> str:

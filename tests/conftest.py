@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -92,21 +93,31 @@ def shared_app(database_url: str) -> Flask:
     return app
 
 
-@pytest.fixture
-def app(shared_app: Flask) -> Iterator[Flask]:
-    """The app with every session bound to one connection whose transaction is rolled back."""
-    database = get_database(shared_app)
+@contextmanager
+def rolled_back(app: Flask) -> Iterator[Flask]:
+    """Bind every session of ``app`` to one connection whose transaction is rolled back after.
+
+    The ``app`` fixture uses it per test; property-based tests use it per generated example.
+    """
+    database = get_database(app)
     connection = database.engine.connect()
     transaction = connection.begin()
     database.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
     try:
-        yield shared_app
+        yield app
     finally:
         database.sessionmaker.configure(
             bind=database.engine, join_transaction_mode="conservative_savepoint"
         )
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def app(shared_app: Flask) -> Iterator[Flask]:
+    """The app with every session bound to one connection whose transaction is rolled back."""
+    with rolled_back(shared_app):
+        yield shared_app
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
+from rich.console import Console
 
 from receiver import create_app
 from receiver.admin.cli import export
@@ -26,6 +27,7 @@ INSTANCE_DIR = Path(
     os.environ.get("RECEIVER_INSTANCE_DIR") or Path(__file__).resolve().parent.parent / "instance"
 )
 LOCAL_SECRETS_FILE = INSTANCE_DIR / "receiver.env"
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def load_app() -> Flask:
@@ -135,6 +137,94 @@ def prune_command(older_than: str, batch_size: int, dry_run: bool) -> None:
             session, cutoff, batch_size, lambda name, rows: progress.advance(tasks[name], rows)
         )
     click.echo("deleted: " + ", ".join(f"{rows} {name}" for name, rows in deleted.items()))
+
+
+@main.command("replay")
+@click.argument("ids", nargs=-1, type=int)
+@click.option(
+    "--rejected-since", help="Replay every rejected notification since this age (12h, 7d)."
+)
+@click.option("--vendor", help="Only this vendor's notifications (with --rejected-since).")
+def replay_command(ids: tuple[int, ...], rejected_since: str | None, vendor: str | None) -> None:
+    """Run stored notifications through the pipeline again (after a schema or catalog fix)."""
+    from rich.progress import track
+    from sqlalchemy import select
+
+    from receiver import retention
+    from receiver.ingest import replay
+    from receiver.models import Notification
+
+    if bool(ids) == bool(rejected_since):
+        raise click.UsageError("give notification IDS or --rejected-since, not both or neither")
+    session = get_session()
+    if rejected_since:
+        try:
+            since = utcnow() - retention.parse_duration(rejected_since)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--rejected-since") from None
+        query = select(Notification.id).where(
+            Notification.status == "rejected", Notification.received_at >= since
+        )
+        if vendor:
+            query = query.where(Notification.vendor == vendor)
+        ids = tuple(session.scalars(query.order_by(Notification.id)))
+    outcomes: dict[str, int] = {}
+    for notification_id in track(ids, description="replaying", console=Console(stderr=True)):
+        notification = session.get(Notification, notification_id)
+        if notification is None:
+            outcome = "not found"
+        else:
+            result = replay(session, notification)
+            outcome = result.body.get("status") or result.body.get("reason", str(result.status))
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    click.echo(
+        ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
+        or "nothing to replay"
+    )
+
+
+@main.command("send-test")
+@click.argument("vendor")
+@click.argument("fixture")
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The receiver.")
+def send_test(vendor: str, fixture: str, url: str) -> None:
+    """Post a fixture (a path, or a file name under fixtures/VENDOR/) to a running receiver,
+    with the credentials or signature the vendor would send."""
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter("must be an http:// or https:// URL", param_hint="--url")
+    provider = current_app.extensions["providers"].get(vendor)
+    if provider is None:
+        raise click.ClickException(f"{vendor!r} is not enabled here (its secret is not configured)")
+    path = Path(fixture)
+    if not path.exists():
+        path = FIXTURES_DIR / vendor.split("/")[0] / fixture
+    if not path.exists():
+        raise click.ClickException(f"no fixture {fixture!r} (looked in {path.parent})")
+    body = path.read_bytes()
+    try:
+        headers = provider.sender_headers(body)
+    except NotImplementedError as error:
+        raise click.ClickException(str(error)) from None
+    content_type = "application/xml" if path.suffix == ".xml" else "application/json"
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        f"{url.rstrip('/')}/hooks/{vendor}",
+        data=body,
+        headers={"Content-Type": content_type, **headers},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            status, answer = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, answer = error.code, error.read()
+    except OSError as error:
+        raise click.ClickException(f"cannot reach {url}: {error}") from None
+    click.echo(f"{status} {answer.decode('utf-8', 'replace')}")
+    if status >= 400:
+        raise SystemExit(1)
 
 
 def ensure_local_secrets(path: Path) -> None:

@@ -61,3 +61,34 @@ def test_replayed_rejection_that_duplicates_a_stored_one_points_at_it(app, clien
         outcome = replay(session, notification)
     assert outcome.body == {"status": "duplicate", "id": stored}
     assert notification.status == "rejected"
+
+
+def run_cli(app, *args: str):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from receiver.cli import main
+
+    return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+
+def test_replay_command_by_id_and_rejected_since(app, client, session):
+    body = (FIXTURES / "lightflow" / "asset_error_2503.json").read_bytes()
+    rejected = [post(client, "lightflow", body, headers={}).json["id"] for _ in range(2)]  # 401s
+    stored = post(
+        client, "lightflow", (FIXTURES / "lightflow" / "asset_ready.json").read_bytes()
+    ).json["id"]
+
+    result = run_cli(app, "replay", str(rejected[0]), str(stored), "999999")
+    assert result.exit_code == 0, result.output
+    assert "1 not found" in result.output and "2 replayed" in result.output
+    assert session.get(Notification, rejected[0]).status == "stored"
+
+    # The second rejected copy is now a duplicate of the first, which replay says.
+    result = run_cli(app, "replay", "--rejected-since", "1h", "--vendor", "lightflow")
+    assert result.exit_code == 0, result.output
+    assert "1 duplicate" in result.output
+
+
+def test_replay_command_needs_ids_or_since(app):
+    assert run_cli(app, "replay").exit_code == 2

@@ -38,20 +38,28 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> 
 
 
 @pytest.fixture
-def served(tmp_path):
+def served_env(tmp_path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
+    return env | {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'receiver.sqlite3'}",
+        # Generated secrets (the admin password) go here, not into the checkout's instance/.
+        "RECEIVER_INSTANCE_DIR": str(tmp_path),
+        "RECEIVER_SECRET_KEY": "served-secret-key-0123456789",
+        "RECEIVER_ZENCODER_TOKEN": "served-zencoder-token-0123456789",
+        "RECEIVER_LIGHTFLOW_TOKEN": "served-lightflow-token-0123456789",
+        "RECEIVER_AGORA_SECRET": "served-agora-secret-0123456789",
+        "RECEIVER_KVS_SECRET": "whsec_c2VydmVkLWt2cy1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg==",
+    }
+
+
+@pytest.fixture
+def served(tmp_path, served_env):
     port = free_port()
     database = tmp_path / "receiver.sqlite3"
-    token = "served-zencoder-token-0123456789"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
-    env |= {
-        "DATABASE_URL": f"sqlite:///{database}",
-        "RECEIVER_SECRET_KEY": "served-secret-key-0123456789",
-        "RECEIVER_ZENCODER_TOKEN": token,
-        "RECEIVER_LIGHTFLOW_TOKEN": "served-lightflow-token-0123456789",
-    }
+    token = served_env["RECEIVER_ZENCODER_TOKEN"]
     process = subprocess.Popen(
         [str(RECEIVER), "run", "--port", str(port)],
-        env=env,
+        env=served_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -130,3 +138,43 @@ def test_basic_auth_user_in_url_works_under_gunicorn(served):
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 202
+
+
+@pytest.mark.parametrize(
+    "vendor,fixture",
+    [
+        ("zencoder", "output_failed.xml"),
+        ("lightflow", "asset_error_2404.json"),
+        ("agora", "transcoder_status_failure_stop_112.json"),
+        ("kvs", "batch_after_offline.json"),
+    ],
+)
+def test_send_test_signs_like_the_vendor(served, served_env, vendor, fixture):
+    url, _token, database, _process = served
+    result = subprocess.run(
+        [str(RECEIVER), "send-test", vendor, fixture, "--url", url],
+        env=served_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert result.stdout.startswith(("202 ", "200 ")) and '"accepted"' in result.stdout
+    with sqlite3.connect(database) as connection:
+        [(count,)] = connection.execute(
+            "SELECT count(*) FROM failures WHERE vendor = ?", (vendor,)
+        ).fetchall()
+    assert count >= 1
+
+
+def test_send_test_with_a_wrong_secret_is_refused(served, served_env):
+    url, *_ = served
+    env = served_env | {"RECEIVER_AGORA_SECRET": "a-different-agora-secret-0123"}
+    result = subprocess.run(
+        [str(RECEIVER), "send-test", "agora", "transcoder_started_110.json", "--url", url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and result.stdout.startswith("401 ")

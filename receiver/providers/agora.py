@@ -46,6 +46,12 @@ class AgoraSignedProvider(Provider):
             return
         raise Rejection(401, "unauthorized", "missing Agora-Signature-V2 / Agora-Signature")
 
+    def sender_headers(self, body: bytes) -> dict[str, str]:
+        return {
+            header: hmac.new(self._secret, body, digest).hexdigest()
+            for header, digest in SIGNATURE_HEADERS
+        }
+
 
 class AgoraProvider(AgoraSignedProvider):
     """NCS events. A task's state follows its event ``sequence``, so late or resent events

@@ -129,6 +129,10 @@ class Provider(ABC):
     def authenticate(self, request: IncomingRequest) -> None:
         """Raise a 401 :class:`Rejection` unless the request comes from the vendor."""
 
+    def sender_headers(self, body: bytes) -> dict[str, str]:
+        """The credentials the vendor would send with ``body`` (for `receiver send-test`)."""
+        raise NotImplementedError(f"{self.vendor} messages cannot be signed here")
+
     def decode(self, request: IncomingRequest) -> Any:
         """Turn the body into Python data; JSON unless a provider knows better."""
         if request.content_type not in JSON_TYPES and not _is_json_suffix(request.content_type):
@@ -170,6 +174,9 @@ class SharedTokenProvider(Provider):
 
     def __init__(self, token: str) -> None:
         self._token = token.encode()
+
+    def sender_headers(self, body: bytes) -> dict[str, str]:
+        return {"X-Receiver-Token": self._token.decode()}
 
     def authenticate(self, request: IncomingRequest) -> None:
         offered = (

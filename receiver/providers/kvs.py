@@ -7,6 +7,8 @@ code is the SDK STATUS in the catalog's canonical spelling.
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -42,6 +44,14 @@ class KvsProvider(Provider):
             raise Rejection(401, "unauthorized", f"webhook signature: {error}") from None
         except (ValueError, UnicodeDecodeError):  # a malformed header or a non-UTF-8 body
             raise Rejection(401, "unauthorized", "webhook signature: malformed") from None
+
+    def sender_headers(self, body: bytes) -> dict[str, str]:
+        message_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
+        return {
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": self._webhook.sign(message_id, now, body.decode()),
+        }
 
     def validate(self, payload: Any) -> dict[str, Any]:
         if isinstance(payload, dict):

@@ -210,6 +210,8 @@ class AlertGroup(Base):
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(255))
     resolved_at: Mapped[datetime | None]
+    # The operator who resolved it; None when it resolved by itself (``resolve_after``).
+    resolved_by: Mapped[str | None] = mapped_column(String(255))
     silenced_until: Mapped[datetime | None]
     created_at: Mapped[Created]
 

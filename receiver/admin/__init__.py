@@ -1,4 +1,5 @@
-"""The operators' side: login, failures list/detail/actions, rejected notifications, CSV export.
+"""The operators' side: login, failures list/detail/actions, rejected notifications, CSV export,
+alert groups and silences.
 
 ``register_admin(app)`` installs the browser hardening (cookies, CSRF, rate limit, security
 headers) and the ``/admin`` blueprint; the JSON API (``receiver.api``) shares its login.
@@ -14,7 +15,10 @@ from receiver.settings import Settings
 
 
 def register_admin(app: Flask, settings: Settings) -> None:
-    from receiver.admin import views
+    from receiver.admin import (
+        alerts,  # noqa: F401 - adds the alert pages to views.bp
+        views,
+    )
 
     register_web_security(app, settings)
     register_template_helpers(app)

@@ -233,6 +233,14 @@ def failure_page(
     return keyset_page(session, statement, Failure, "occurred_at", cursor, limit)
 
 
+def failures_by_id(session: Session, ids: Sequence[int]) -> Sequence[Row[Any]]:
+    """List rows for the given failures (an alert group's latest), newest first."""
+    statement = (
+        _joined().where(Failure.id.in_(ids)).order_by(Failure.occurred_at.desc(), Failure.id.desc())
+    )
+    return session.execute(statement).all()
+
+
 def rejected_page(session: Session, cursor: Cursor | None, limit: int) -> Page:
     """Notifications refused at validation or authentication, newest first."""
     statement = select(Notification).where(Notification.status == "rejected")

@@ -1,4 +1,5 @@
-"""The admin pages: failures (list, chart, detail, actions, CSV) and rejected notifications."""
+"""The admin pages: failures (list, chart, detail, actions, CSV) and rejected notifications
+(the alert pages, on the same blueprint, are in ``receiver.admin.alerts``)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from receiver.admin.query import (
     load_query,
     rejected_page,
 )
+from receiver.alerts.groups import group_for_failure
 from receiver.catalog import CATEGORIES, SEVERITIES
 from receiver.db import get_session, utcnow
 from receiver.ingest import replay
@@ -179,6 +181,7 @@ def failure(failure_id: int) -> ResponseReturnValue:
         notification=notification,
         body=pretty_body(notification.body, notification.content_type) if notification else None,
         statuses=FAILURE_STATUSES,
+        alert_groups=group_for_failure(session, failure_id),
     )
 
 

@@ -97,11 +97,12 @@ def ack(group_id: int, author: str) -> None:
 
 @alerts.command("resolve")
 @click.argument("group_id", type=int)
+@click.option("--by", "author", help="Who resolved it (kept on the group).")
 @with_appcontext
-def resolve_group(group_id: int) -> None:
+def resolve_group(group_id: int, author: str | None) -> None:
     """Resolve a group (PagerDuty's incident is resolved too); new failures re-open it."""
     session = get_session()
-    if not resolve(session, current_app.extensions["alert_rules"], [group_id]):
+    if not resolve(session, current_app.extensions["alert_rules"], [group_id], by=author):
         raise click.ClickException(f"alert group {group_id} is not open")
     session.commit()
     click.echo(f"alert group {group_id} resolved")

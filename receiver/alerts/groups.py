@@ -12,6 +12,7 @@ concurrent ingest and workers serialise on that row instead of racing.
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,7 @@ from receiver.alerts.rules import Rule, RuleSet
 from receiver.db import utcnow
 from receiver.models import AlertGroup, AlertGroupFailure, Failure, Job, JobFile, Silence
 
+GROUP_STATES = ("pending", "firing", "acknowledged", "silenced", "resolved")
 OPEN_STATES = ("pending", "firing", "acknowledged", "silenced")
 
 
@@ -147,7 +149,7 @@ def _advance(
 
 def _reopen(group: AlertGroup) -> None:
     group.reopened_count += 1
-    group.resolved_at = None
+    group.resolved_at = group.resolved_by = None
 
 
 def fire(
@@ -209,12 +211,53 @@ def add_silence(
     return silence
 
 
-def expire_silence(session: Session, silence_id: int, now: datetime | None = None) -> bool:
+def silence_group(
+    session: Session,
+    group_id: int,
+    author: str,
+    reason: str,
+    ends_at: datetime,
+    now: datetime | None = None,
+) -> Silence | None:
+    """Silence exactly this group's labels, and mute at once the firing groups it matches.
+
+    Label values are escaped, so a vendor code such as ``E*`` matches itself, not every code
+    starting with ``E``. Their waiting messages are suppressed by the worker when due.
+    """
     now = now or utcnow()
-    result = session.execute(
-        update(Silence).where(Silence.id == silence_id, Silence.ends_at > now).values(ends_at=now)
-    )
-    return result.rowcount > 0
+    group = session.get(AlertGroup, group_id)
+    if group is None:
+        return None
+    matchers = {name: [glob.escape(str(value))] for name, value in group.labels.items()}
+    silence = add_silence(session, matchers, author[:255], reason, ends_at, starts_at=now)
+    for candidate in session.scalars(
+        select(AlertGroup).where(AlertGroup.state.in_(("firing", "silenced")))
+    ):
+        if silence_matches(matchers, candidate.labels):
+            until = candidate.silenced_until
+            candidate.state = "silenced"
+            candidate.silenced_until = ends_at if until is None else max(until, ends_at)
+    return silence
+
+
+def expire_silence(session: Session, silence_id: int, now: datetime | None = None) -> bool:
+    """End a silence now; the groups it muted wake up on the worker's next housekeeping pass
+    (which keeps them silenced if another silence still matches, else tells what arrived)."""
+    now = now or utcnow()
+    matchers = session.scalars(
+        update(Silence)
+        .where(Silence.id == silence_id, Silence.ends_at > now)
+        .values(ends_at=now)
+        .returning(Silence.matchers)
+    ).one_or_none()
+    if matchers is None:
+        return False
+    for group in session.scalars(
+        select(AlertGroup).where(AlertGroup.state == "silenced", AlertGroup.silenced_until > now)
+    ):
+        if silence_matches(matchers, group.labels):
+            group.silenced_until = now
+    return True
 
 
 # -- human and timed transitions -------------------------------------------------------------------
@@ -234,19 +277,30 @@ def acknowledge(session: Session, group_id: int, by: str, now: datetime | None =
 
 
 def resolve(
-    session: Session, rules: RuleSet, group_ids: Sequence[int], now: datetime | None = None
+    session: Session,
+    rules: RuleSet,
+    group_ids: Sequence[int],
+    now: datetime | None = None,
+    by: str | None = None,
 ) -> list[int]:
-    """Resolve open groups by hand."""
-    return _resolve_where(session, rules, now or utcnow(), AlertGroup.id.in_(group_ids))
+    """Resolve open groups by hand (``by``: who did it, kept on the group)."""
+    return _resolve_where(session, rules, now or utcnow(), AlertGroup.id.in_(group_ids), by=by)
 
 
-def _resolve_where(session: Session, rules: RuleSet, now: datetime, *conditions: Any) -> list[int]:
+def _resolve_where(
+    session: Session, rules: RuleSet, now: datetime, *conditions: Any, by: str | None = None
+) -> list[int]:
     """Resolve the open groups matching ``conditions``: withdraw waiting messages and, where
     someone was told it fired, send a ``resolved`` message (PagerDuty closes the incident)."""
     resolved = session.execute(
         update(AlertGroup)
         .where(AlertGroup.state.in_(OPEN_STATES), *conditions)
-        .values(state="resolved", resolved_at=now, silenced_until=None)
+        .values(
+            state="resolved",
+            resolved_at=now,
+            resolved_by=by[:255] if by else None,
+            silenced_until=None,
+        )
         .returning(AlertGroup.id, AlertGroup.rule, AlertGroup.last_notified_at)
     ).all()
     cancel_waiting(session, [row.id for row in resolved], "resolved")

@@ -110,6 +110,7 @@ def _group(group: AlertGroup) -> dict[str, Any]:
         "acknowledged_at": group.acknowledged_at,
         "acknowledged_by": group.acknowledged_by,
         "resolved_at": group.resolved_at,
+        "resolved_by": group.resolved_by,
         "silenced_until": group.silenced_until,
     }
 

@@ -10,13 +10,12 @@ from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from receiver.alerts import history
+from receiver.alerts.groups import GROUP_STATES
 from receiver.db import get_session, utcnow
 
 blp = Blueprint(
     "api_alerts", __name__, url_prefix="/api/alerts", description="Alert groups and deliveries"
 )
-
-GROUP_STATES = ("pending", "firing", "acknowledged", "silenced", "resolved")
 
 
 class AlertQuerySchema(Schema):
@@ -80,6 +79,7 @@ class AlertGroupSchema(Schema):
     acknowledged_at = fields.AwareDateTime(allow_none=True)
     acknowledged_by = fields.String(allow_none=True)
     resolved_at = fields.AwareDateTime(allow_none=True)
+    resolved_by = fields.String(allow_none=True, metadata={"description": "None: by itself"})
     silenced_until = fields.AwareDateTime(allow_none=True)
     notifications = fields.List(fields.Nested(AlertNotificationSchema))
 

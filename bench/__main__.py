@@ -7,22 +7,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
+import subprocess
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from bench import ingest
+from bench import admin, alert_latency, generate, ingest
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
-def machine() -> dict:
+def machine(postgres_url: str) -> dict:
+    version = subprocess.run(
+        ["psql", postgres_url, "-Atc", "SHOW server_version"], capture_output=True, text=True
+    ).stdout.strip()
     return {
         "cores": os.cpu_count(),
         "python": platform.python_version(),
+        "postgresql": version or "unreachable",
         "platform": platform.platform(),
     }
 
@@ -57,6 +63,51 @@ def ingest_table(results: dict) -> Table:
     return table
 
 
+def admin_table(results: dict) -> Table:
+    table = Table(title="Admin list at 1M failures (PostgreSQL, server time, warm median)")
+    for column in ("page", "API ms", "SQL alone ms", "x SQL", "HTML ms"):
+        table.add_column(column)
+    for name, figures in results["pages"].items():
+        table.add_row(
+            name,
+            f"{figures['warm_median_ms']}",
+            f"{figures['sql_only_ms']}",
+            f"{figures['ratio']}",
+            f"{figures['html_warm_median_ms']}",
+        )
+    return table
+
+
+def csv_table(results: dict) -> Table:
+    table = Table(title="CSV export through HTTP (PostgreSQL)")
+    for column in ("rows", "seconds", "psql \\copy s", "x psql", "peak RSS MiB"):
+        table.add_column(column)
+    for figures in results.values():
+        table.add_row(
+            str(figures["rows"]),
+            f"{figures['seconds']}",
+            f"{figures['psql_copy_seconds']}",
+            f"{figures['ratio']}",
+            f"{figures['peak_rss_mib']}",
+        )
+    return table
+
+
+def ensure_rows(url: str, rows: int) -> None:
+    """Fill the bench database up to ``rows`` failures (kept between runs: it takes minutes)."""
+    from sqlalchemy import create_engine, text
+
+    from receiver.migrate import upgrade
+
+    engine = create_engine(url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        present = connection.scalar(text("SELECT count(*) FROM failures"))
+    engine.dispose()
+    if present < rows:
+        generate.main(["--database-url", url, "--rows", str(rows - present)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--seconds", type=float, default=10, help="duration of each load phase")
@@ -71,17 +122,60 @@ def main() -> None:
         ),
     )
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--sections", default="ingest,admin,alerts", help="which parts to run")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="failures for the admin part")
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+        ),
+        help="database filled with --rows failures (created and filled when short)",
+    )
     args = parser.parse_args()
+    sections = set(args.sections.split(","))
+    logging.getLogger("receiver.request").setLevel(logging.WARNING)  # one line per request
 
     console = Console()
-    report = {"machine": machine()}
+    report: dict = {"machine": machine(args.postgres_url)}
+    if "admin" in sections:
+        create_database(args.admin_url)
+        ensure_rows(args.admin_url, args.rows)
+        report["admin"] = admin.run(args.admin_url)
+        console.print(admin_table(report["admin"]))
+        console.print(csv_table(report["admin"]["csv"]))
+    if "alerts" in sections:
+        report["alert_latency"] = alert_latency.measure(
+            argparse.Namespace(count=100, rate=10.0, group_wait=2, poll=1.0, database_url=None)
+        )
+        console.print(f"alert latency beyond group_wait: {report['alert_latency']}")
+    if "ingest" not in sections:
+        write(report, console)
+        return
     report["ingest"] = ingest.run(
         args.databases.split(","), args.seconds, args.concurrency, args.postgres_url, args.port
     )
     console.print(ingest_table(report["ingest"]))
+    write(report, console)
+
+
+def write(report: dict, console: Console) -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2))
     console.print(f"written to {RESULTS}")
+
+
+def create_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        if not connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+        ):
+            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    server.dispose()
 
 
 if __name__ == "__main__":

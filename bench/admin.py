@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from receiver import create_app
@@ -62,13 +62,15 @@ def cursor_for_page(client: Any, page: int, limit: int = 50) -> tuple[str, float
     return cursor, (time.perf_counter() - start) * 1000
 
 
-def export_child(url: str, via: str) -> None:
-    """In a fresh process: export every row, then print rows, seconds and peak RSS."""
+def export_child(url: str, via: str, since: str | None = None) -> None:
+    """In a fresh process: export every row (or those since a day), then print rows, seconds and
+    peak RSS."""
     app = make_app(url)
     start = time.perf_counter()
     lines = 0
     if via == "web":
-        response = app.test_client().get("/admin/failures.csv", headers=AUTH, buffered=False)
+        path = "/admin/failures.csv" + (f"?since={since}" if since else "")
+        response = app.test_client().get(path, headers=AUTH, buffered=False)
         for chunk in response.response:
             lines += chunk.count(b"\r\n") if isinstance(chunk, bytes) else chunk.count("\r\n")
         response.close()
@@ -78,7 +80,8 @@ def export_child(url: str, via: str) -> None:
         from receiver.db import get_session
 
         with app.app_context(), open("/dev/null", "wb") as sink:
-            for line in csv_lines(get_session(), FailureFilters()):
+            filters = FailureFilters(since=date.fromisoformat(since) if since else None)
+            for line in csv_lines(get_session(), filters):
                 sink.write(line.encode())
                 lines += line.count("\r\n")
     seconds = time.perf_counter() - start
@@ -94,49 +97,107 @@ def export_child(url: str, via: str) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--export-child", choices=["web", "cli"], help=argparse.SUPPRESS)
-    parser.add_argument("--skip-export", action="store_true")
-    args = parser.parse_args(argv)
-    if args.export_child:
-        export_child(args.database_url, args.export_child)
-        return
+def query_baseline(app: Any, path: str, repeat: int = 5) -> float:
+    """The same page's SQL alone (same filters, cursor and limit), median ms: the floor."""
+    from werkzeug.datastructures import MultiDict
 
-    client = make_app(args.database_url).test_client()
+    from receiver.admin.query import failure_page, load_query
+    from receiver.db import get_session
+
+    args = MultiDict([pair.split("=", 1) for pair in path.partition("?")[2].split("&") if pair])
+    times = []
+    with app.test_request_context():
+        filters, cursor, limit = load_query(args)
+        session = get_session()
+        for _ in range(repeat + 1):
+            start = time.perf_counter()
+            failure_page(session, filters, cursor, limit)
+            times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times[1:]), 1)
+
+
+def psql_copy_baseline(url: str, since: str | None = None) -> dict[str, float]:
+    """psql's \\copy of the same columns and order: the fastest a CSV of these rows can be made."""
+    from sqlalchemy.dialects import postgresql
+
+    from receiver.admin.query import FailureFilters, select_failures
+    from receiver.models import Failure
+
+    statement = select_failures(FailureFilters(since=date.fromisoformat(since) if since else None))
+    statement = statement.order_by(Failure.occurred_at.desc(), Failure.id.desc())
+    sql = str(
+        statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    )
+    plain_url = url.replace("postgresql+psycopg://", "postgresql://")
+    start = time.perf_counter()
+    with open("/dev/null", "wb") as sink:
+        subprocess.run(
+            ["psql", plain_url, "-q", "-c", f"\\copy ({' '.join(sql.split())}) TO STDOUT WITH CSV HEADER"],
+            stdout=sink, check=True,
+        )  # fmt: skip
+    return {"seconds": round(time.perf_counter() - start, 1)}
+
+
+def export_figures(url: str, via: str, since: str | None = None) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.admin", "--database-url", url, "--export-child", via]
+    if since:
+        command += ["--since", since]
+    child = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def run(url: str, export: bool = True) -> dict[str, Any]:
+    """Every admin figure with its baseline: pages vs their bare SQL, CSV vs psql \\copy."""
+    app = make_app(url)
+    client = app.test_client()
     today = datetime.now(UTC).date()
     since, until = (
         (today - timedelta(days=30)).isoformat(),
         (today - timedelta(days=10)).isoformat(),
     )
-    results: dict[str, Any] = {
-        "first page (HTML, with chart of 30 days)": timed(client, "/admin/failures"),
-        "first page (API)": timed(client, "/api/failures"),
-        "filtered page vendor+category+20 days (HTML, with chart)": timed(
-            client, f"/admin/failures?vendor=zencoder&category=upload&since={since}&until={until}"
-        ),
-        "filtered page vendor+category+20 days (API)": timed(
-            client, f"/api/failures?vendor=zencoder&category=upload&since={since}&until={until}"
-        ),
-        "free text, job id (API)": timed(client, "/api/failures?q=40012345"),
-        "free text, rare word in message (API)": timed(client, "/api/failures?q=checksum"),
-        "free text, common word in message (API)": timed(client, "/api/failures?q=output"),
-        "free text, no match (API)": timed(client, "/api/failures?q=zzzzqqqq"),
+    pages = {
+        "first page": "/api/failures",
+        "vendor+category+20 days": f"/api/failures?vendor=zencoder&category=upload&since={since}&until={until}",
+        "free text (job id)": "/api/failures?q=40012345",
+        "free text (word in messages)": "/api/failures?q=checksum",
     }
-    cursor, walk_ms = cursor_for_page(client, 500)
-    results["page 500 via cursor (API)"] = timed(client, f"/api/failures?cursor={cursor}")
-    results["page 500 via cursor (HTML)"] = timed(client, f"/admin/failures?cursor={cursor}")
-    results["(walking 499 pages to get there, total ms)"] = round(walk_ms)
-    if not args.skip_export:
-        for via in ("web", "cli"):
-            child = subprocess.run(
-                [sys.executable, "-m", "bench.admin", "--database-url", args.database_url,
-                 "--export-child", via],
-                check=True, capture_output=True, text=True,
-            )  # fmt: skip
-            results[f"full CSV export ({via})"] = json.loads(child.stdout.strip().splitlines()[-1])
-    print(json.dumps(results, indent=2))
+    cursor, _walk_ms = cursor_for_page(client, 500)
+    pages["page 500 via cursor"] = f"/api/failures?cursor={cursor}"
+    results: dict[str, Any] = {"pages": {}}
+    for name, path in pages.items():
+        figures = timed(client, path)
+        baseline = query_baseline(app, path)
+        figures["sql_only_ms"] = baseline
+        figures["ratio"] = round(figures["warm_median_ms"] / baseline, 2) if baseline else None
+        html = timed(client, path.replace("/api/failures", "/admin/failures"))
+        figures["html_warm_median_ms"] = html["warm_median_ms"]
+        results["pages"][name] = figures
+    if export:
+        # ~100k rows (the newest 9 of 90 days) and all 1M: memory must stay flat as rows grow.
+        recent = (today - timedelta(days=9)).isoformat()
+        results["csv"] = {}
+        for label, cutoff in (("recent 9 days", recent), ("all rows", None)):
+            web = export_figures(url, "web", cutoff)
+            baseline = psql_copy_baseline(url, cutoff)
+            web["psql_copy_seconds"] = baseline["seconds"]
+            web["ratio"] = (
+                round(web["seconds"] / baseline["seconds"], 2) if baseline["seconds"] else None
+            )
+            results["csv"][label] = web
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--export-child", choices=["web", "cli"], help=argparse.SUPPRESS)
+    parser.add_argument("--since", help=argparse.SUPPRESS)
+    parser.add_argument("--skip-export", action="store_true")
+    args = parser.parse_args(argv)
+    if args.export_child:
+        export_child(args.database_url, args.export_child, args.since)
+        return
+    print(json.dumps(run(args.database_url, export=not args.skip_export), indent=2))
 
 
 if __name__ == "__main__":

@@ -83,7 +83,11 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=1.0, help="RECEIVER_WORKER_POLL_SECONDS")
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     args = parser.parse_args()
+    print(json.dumps(measure(args), indent=2))
 
+
+def measure(args: argparse.Namespace) -> dict:
+    """Ingest ``count`` failures through `receiver run` and time each alert's arrival."""
     arrivals: dict[str, float] = {}
     server = webhook(arrivals)
     workdir = Path(tempfile.mkdtemp(prefix="alert-latency-"))
@@ -150,7 +154,7 @@ def main() -> None:
         if beyond
         else None,
     }
-    print(json.dumps(result, indent=2))
+    return result
 
 
 if __name__ == "__main__":

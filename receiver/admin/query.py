@@ -274,14 +274,15 @@ def keyset_page(
 def iter_failures(
     session: Session, filters: FailureFilters, batch_size: int = 1000
 ) -> Iterator[Row[Any]]:
-    """Every matching row, newest first, fetched one keyset page at a time (constant memory)."""
-    cursor = None
-    while True:
-        page = failure_page(session, filters, cursor, batch_size)
-        yield from page.rows
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    """Every matching row, newest first, streamed in batches of ``batch_size`` (constant memory).
+
+    One query on a server-side cursor (``yield_per``: a named cursor on PostgreSQL) rather than
+    keyset pages: the database can then join jobs and files once for the whole export (hash
+    joins) instead of by index per page, which made a 1M-row export 9x slower than psql's
+    ``\\copy``; it also reads one consistent snapshot.
+    """
+    statement = select_failures(filters).order_by(Failure.occurred_at.desc(), Failure.id.desc())
+    yield from session.execute(statement.execution_options(yield_per=batch_size))
 
 
 def count_failures(session: Session, filters: FailureFilters) -> int:

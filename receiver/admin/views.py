@@ -107,7 +107,10 @@ def failures() -> ResponseReturnValue:
     session = get_session()
     page = failure_page(session, filters, cursor, limit)
     chart = None
-    if cursor is None:  # the chart belongs to the first page; later pages only scroll rows
+    # The chart belongs to the first page (later pages only scroll rows), and not to free-text
+    # searches: counting every matching message per day scans the table (0.8 s at 1M rows),
+    # while the list itself reads only the newest matches through the trigram indexes.
+    if cursor is None and not filters.q:
         chart = build_chart(daily_counts(session, filters, utcnow().date()))
     return render_list(
         filters, page.next_cursor, page.rows, {}, chart=chart, paged=bool(cursor), limit=limit

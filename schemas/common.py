@@ -7,7 +7,7 @@ database error (500) later on.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -59,9 +59,23 @@ class IdField(Text):
         return text
 
 
-def UTCDateTime(**kwargs: Any) -> fields.AwareDateTime:
-    """An ISO 8601 time; one without a zone is taken as UTC, as vendors mean it."""
-    return fields.AwareDateTime(allow_none=True, default_timezone=UTC, **kwargs)
+class UTCDateTime(fields.AwareDateTime):
+    """An ISO 8601 time, loaded as UTC; one without a zone is taken as UTC, as vendors mean it.
+
+    A time at the edge of the calendar whose offset has no UTC equivalent
+    (``0001-01-01T00:00:00+01:00``) is a field error here, not an OverflowError when stored.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_none", True)
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("invalid", obj_type=self.OBJ_TYPE) from None
 
 
 class BoundedInteger(fields.Integer):

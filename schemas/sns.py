@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from marshmallow import fields, validate
 
 from schemas.common import IdField, Text, UTCDateTime, VendorSchema
@@ -49,5 +47,5 @@ class AlarmSchema(VendorSchema):
     NewStateValue = fields.String(required=True, validate=validate.OneOf(ALARM_STATES))
     NewStateReason = Text(max_length=2000)
     OldStateValue = Text(max_length=32)
-    StateChangeTime = fields.AwareDateTime(required=True, default_timezone=UTC)
+    StateChangeTime = UTCDateTime(required=True, allow_none=False)
     Trigger = fields.Nested(TriggerSchema, load_default=dict)

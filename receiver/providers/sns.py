@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -36,6 +36,7 @@ from receiver.providers.base import (
     Rejection,
     decode_json,
 )
+from schemas.common import INT32_MAX
 from schemas.sns import AlarmSchema, MessageSchema
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ SIGNED_FIELDS = {
 SIGNED_FIELDS["UnsubscribeConfirmation"] = SIGNED_FIELDS["SubscriptionConfirmation"]
 MAX_CACHED_CERTIFICATES = 32
 MAX_FETCH_BYTES = 64 * 1024
-# Job.state_rank is a 32-bit column: alarm states are ordered by seconds since this epoch.
+# Job.state_rank is a 32-bit column: alarm states are ordered by seconds since this epoch, and
+# transitions after 2088 share the top rank (equal ranks: the latest delivery wins).
 RANK_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
@@ -147,11 +149,16 @@ class SnsProvider(Provider):
             return key
         try:
             pem = self._fetch(url)
-        except (OSError, URLError, ValueError) as error:
-            log.warning("cannot fetch the SNS signing certificate %s: %s", url, error)
+        except HTTPError as error:
+            if error.code >= 500:
+                raise _unavailable(url, error) from None
+            # SNS answered that it has no such certificate: the sender named one SNS never
+            # published. That is a forgery (a retry cannot help), not an outage.
             raise Rejection(
-                503, "unavailable", "cannot fetch the SNS signing certificate; retry later"
+                401, "unauthorized", "SigningCertURL names no certificate SNS publishes"
             ) from None
+        except (OSError, URLError, ValueError) as error:
+            raise _unavailable(url, error) from None
         try:
             certificate = x509.load_pem_x509_certificate(pem)
         except ValueError:
@@ -194,6 +201,11 @@ class SnsProvider(Provider):
                 503, "unavailable", "could not confirm the subscription; retry or replay"
             ) from None
         log.info("confirmed the SNS subscription to %s", data["TopicArn"])
+
+
+def _unavailable(url: str, error: Exception) -> Rejection:
+    log.warning("cannot fetch the SNS signing certificate %s: %s", url, error)
+    return Rejection(503, "unavailable", "cannot fetch the SNS signing certificate; retry later")
 
 
 def _string(message: dict[str, Any], name: str) -> str | None:
@@ -244,7 +256,7 @@ def _alarm_update(alarm: dict[str, Any]) -> JobUpdate:
         external_id=alarm_id,
         state=alarm["NewStateValue"],
         # A late delivery of an older transition never overrides a newer one.
-        rank=max(0, int((changed - RANK_EPOCH).total_seconds())),
+        rank=min(INT32_MAX, max(0, int((changed - RANK_EPOCH).total_seconds()))),
         attributes={
             "alarm_name": alarm["AlarmName"],
             "namespace": trigger.get("Namespace"),

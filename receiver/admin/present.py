@@ -43,7 +43,9 @@ def link_or_text(value: str | None, text: str | None = None) -> Markup:
 def pretty_body(body: bytes, content_type: str | None) -> str:
     text = body.decode("utf-8", errors="replace")
     if "json" in (content_type or "") or text.lstrip().startswith(("{", "[")):
-        with contextlib.suppress(ValueError):  # not JSON after all: shown as received
+        # Not JSON after all, or nested too deep to re-indent (hostile bodies are kept too):
+        # shown as received.
+        with contextlib.suppress(ValueError, RecursionError):
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     if len(text) > MAX_BODY_CHARS:
         text = text[:MAX_BODY_CHARS] + f"\n… ({len(text) - MAX_BODY_CHARS} more characters)"

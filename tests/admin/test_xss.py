@@ -112,3 +112,10 @@ def test_rejected_page_renders_body_headers_and_reason_inert(admin, client):
 def test_csp_would_stop_a_script_even_if_escaping_failed(admin):
     csp = admin.get("/admin/failures").headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp  # none allowed at all
+
+
+def test_a_deeply_nested_rejected_body_still_renders():
+    from receiver.admin.present import pretty_body
+
+    body = b"[" * 100_000 + b"]" * 100_000
+    assert pretty_body(body, "application/json").startswith("[[[")

@@ -48,10 +48,12 @@ class Connection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.reused = False  # a kept-alive connection the server may have closed meanwhile
 
     async def request(self, raw: bytes) -> int:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.reused = False
         assert self.reader is not None
         self.writer.write(raw)
         status_line = await self.reader.readline()
@@ -66,6 +68,7 @@ class Connection:
             elif name.lower() == b"connection" and value.strip().lower() == b"close":
                 close = True
         await self.reader.readexactly(length)
+        self.reused = True
         if close:
             self.close()
         return status
@@ -115,12 +118,23 @@ class RequestMix:
 
 async def _send(connection: Connection, raw: bytes, result: LoadResult) -> None:
     started = time.perf_counter()
+    failures = (OSError, ConnectionError, ValueError, asyncio.IncompleteReadError)
     try:
         status = await connection.request(raw)
-    except (OSError, ConnectionError, ValueError, asyncio.IncompleteReadError):
+    except failures:
+        # Like any HTTP client: a kept-alive connection the server closed while idle is
+        # reopened once; anything else is an error.
+        stale = connection.reused
         connection.close()
-        result.errors += 1
-        return
+        if not stale:
+            result.errors += 1
+            return
+        try:
+            status = await connection.request(raw)
+        except failures:
+            connection.close()
+            result.errors += 1
+            return
     result.latencies_ms.append((time.perf_counter() - started) * 1000)
     result.requests += 1
     result.statuses[str(status)] = result.statuses.get(str(status), 0) + 1

@@ -43,7 +43,10 @@ def readyz() -> tuple[Response, int]:
     except Exception as error:
         checks["database"] = {"ok": False, "error": type(error).__name__}
     for name, check in current_app.extensions["readiness_checks"].items():
-        ok, detail = check()
+        try:
+            ok, detail = check()
+        except Exception as error:  # a check that cannot run says "not ready", never 500
+            ok, detail = False, type(error).__name__
         checks[name] = {"ok": ok, "detail": detail}
     ready = all(check["ok"] for check in checks.values())
     return jsonify(

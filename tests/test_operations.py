@@ -120,3 +120,34 @@ def test_json_log_lines_with_secrets_masked():
     parsed = json.loads(line)
     assert parsed["level"] == "WARNING" and parsed["request_id"] == "r1"
     assert parsed["message"] == "token [redacted] seen"
+
+
+def test_readyz_fails_when_no_worker_delivers_the_outbox(client, session):
+    from datetime import timedelta
+
+    from receiver.db import utcnow
+    from receiver.models import AlertGroup, AlertNotification
+
+    now = utcnow()
+    group = AlertGroup(
+        fingerprint="f" * 64,
+        rule="r",
+        labels={},
+        state="firing",
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    session.add(group)
+    session.flush()
+    message = AlertNotification(
+        group_id=group.id, channel="default", kind="firing", status="pending", due_at=now
+    )
+    session.add(message)
+    session.commit()
+    assert client.get("/readyz").json["checks"]["alert_worker"]["ok"] is True  # just due
+
+    message.due_at = now - timedelta(minutes=10)  # nobody picked it up for 10 minutes
+    session.commit()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["alert_worker"]["ok"] is False

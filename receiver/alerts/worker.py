@@ -240,6 +240,21 @@ class Worker:
             outcome,
             duration_ms,
         )
+        # One structured line per delivery, like one per request in the web tier.
+        log.info(
+            "alert #%s via %s: %s in %dms",
+            message.notification_id,
+            channel.name,
+            "error" if outcome.error else "ok",
+            duration_ms,
+            extra={
+                "alert_id": message.notification_id,
+                "channel": channel.name,
+                "outcome": "error" if outcome.error else "ok",
+                "latency_ms": duration_ms,
+                "worker": self.name,
+            },
+        )
         now = self.clock()
         owned = (
             AlertNotification.id == message.notification_id,

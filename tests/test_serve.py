@@ -3,53 +3,30 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.helpers import basic_auth, fixture_bytes
-
-RECEIVER = Path(sys.executable).parent / "receiver"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited: {process.stdout.read()}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    pytest.fail("server did not start")
+from tests.servers import RECEIVER, clean_env, free_port, wait_for_port
 
 
 @pytest.fixture
 def served_env(tmp_path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
-    return env | {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'receiver.sqlite3'}",
-        # Generated secrets (the admin password) go here, not into the checkout's instance/.
-        "RECEIVER_INSTANCE_DIR": str(tmp_path),
-        "RECEIVER_SECRET_KEY": "served-secret-key-0123456789",
-        "RECEIVER_ZENCODER_TOKEN": "served-zencoder-token-0123456789",
-        "RECEIVER_LIGHTFLOW_TOKEN": "served-lightflow-token-0123456789",
-        "RECEIVER_AGORA_SECRET": "served-agora-secret-0123456789",
-        "RECEIVER_KVS_SECRET": "whsec_c2VydmVkLWt2cy1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg==",
-    }
+    return clean_env(
+        **{
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'receiver.sqlite3'}",
+            # Generated secrets (the admin password) go here, not into the checkout's instance/.
+            "RECEIVER_INSTANCE_DIR": str(tmp_path),
+            "RECEIVER_SECRET_KEY": "served-secret-key-0123456789",
+            "RECEIVER_ZENCODER_TOKEN": "served-zencoder-token-0123456789",
+            "RECEIVER_LIGHTFLOW_TOKEN": "served-lightflow-token-0123456789",
+            "RECEIVER_AGORA_SECRET": "served-agora-secret-0123456789",
+            "RECEIVER_KVS_SECRET": "whsec_c2VydmVkLWt2cy1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg==",
+        }
+    )
 
 
 @pytest.fixture
@@ -75,8 +52,7 @@ def served(tmp_path, served_env):
 def test_fresh_install_generates_its_secrets_and_serves(tmp_path):
     """What `make run` does on a new machine: no secrets, no DATABASE_URL in the environment."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
-    env["RECEIVER_INSTANCE_DIR"] = str(tmp_path)
+    env = clean_env(RECEIVER_INSTANCE_DIR=str(tmp_path))
     process = subprocess.Popen(
         [str(RECEIVER), "run", "--port", str(port)],
         env=env,

@@ -9,12 +9,10 @@ through real ingest with rules whose channel is a local HTTP server, and one wor
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from receiver import create_app
 from receiver.alerts.rules import load_rules
@@ -25,6 +23,7 @@ from tests.admin import test_browser
 from tests.admin.conftest import ADMIN_PASSWORD, ADMIN_USER, admin_settings, empty_tables
 from tests.alerts.conftest import RULES, ChannelServer, Clock, serve_channel
 from tests.helpers import FIXTURES, post
+from tests.servers import serving_in_thread
 
 ARTIFACTS = test_browser.ARTIFACTS
 page = test_browser.page  # the Chromium page fixture
@@ -58,14 +57,10 @@ def served(database_url: str, tmp_path) -> Iterator[str]:
     build_worker(app, clock=clock, name="browser-worker").run_once()
     clock.advance(minutes=1)
     build_worker(app, clock=clock, name="browser-worker").run_once()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serving_in_thread(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join()
         channel.shutdown()
         empty_tables(app)
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import os
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from receiver import create_app
 from receiver.db import get_database
@@ -28,6 +26,7 @@ from tests.admin.conftest import (
     empty_tables,
 )
 from tests.helpers import FIXTURES, post
+from tests.servers import serving_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -63,14 +62,10 @@ def served(database_url: str) -> Iterator[str]:
     rejected = post(client, "lightflow", b'{"uuid": "no-status"}')
     assert rejected.status_code == 422
     seed_recent_failures(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serving_in_thread(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join()
         empty_tables(app)
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 import urllib.request
 
 from tests.helpers import FIXTURES, TOKENS
-from tests.test_serve import RECEIVER, free_port, wait_for_port
+from tests.servers import RECEIVER, clean_env, free_port, wait_for_port
 
 RULES = """
 version = 1
@@ -27,14 +26,14 @@ def test_receiver_run_delivers_alerts(tmp_path, channel):
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES.format(port=channel.port))
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
-    env |= {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'receiver.sqlite3'}",
-        "RECEIVER_SECRET_KEY": "run-secret-key-0123456789",
-        "RECEIVER_LIGHTFLOW_TOKEN": TOKENS["lightflow"],
-        "RECEIVER_ALERT_RULES": str(rules),
-        "RECEIVER_WORKER_POLL_SECONDS": "0.1",
-    }
+    env = clean_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'receiver.sqlite3'}",
+        RECEIVER_INSTANCE_DIR=str(tmp_path),
+        RECEIVER_SECRET_KEY="run-secret-key-0123456789",
+        RECEIVER_LIGHTFLOW_TOKEN=TOKENS["lightflow"],
+        RECEIVER_ALERT_RULES=str(rules),
+        RECEIVER_WORKER_POLL_SECONDS="0.1",
+    )
     process = subprocess.Popen(
         [str(RECEIVER), "run", "--port", str(port)],
         env=env,

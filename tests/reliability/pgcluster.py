@@ -13,17 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.servers import free_port
+
 
 def postgres_bin() -> Path | None:
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     found = candidates[-1] if candidates else shutil.which("pg_ctl")
     return Path(found).parent if found else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ThrowawayCluster:

@@ -8,9 +8,7 @@ and stops on any 2xx or 4xx. Halfway through, the cluster is stopped for a few s
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -23,10 +21,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.helpers import FIXTURES
-from tests.reliability.pgcluster import ThrowawayCluster, free_port, postgres_bin
+from tests.reliability.pgcluster import ThrowawayCluster, postgres_bin
+from tests.servers import BIN, clean_env, free_port
 
 REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 NOTIFICATIONS = 2000
 SENDERS = 8
 TOKEN = "outage-lightflow-token-0123456789"
@@ -46,14 +44,13 @@ def cluster():
 
 @pytest.fixture
 def served(cluster):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
-    env |= {
-        "DATABASE_URL": cluster.url,
-        "RECEIVER_SECRET_KEY": "outage-secret-key-0123456789",
-        "RECEIVER_LIGHTFLOW_TOKEN": TOKEN,
-        "RECEIVER_DB_POOL_TIMEOUT": "2",
-        "RECEIVER_RETRY_AFTER_SECONDS": "1",
-    }
+    env = clean_env(
+        DATABASE_URL=cluster.url,
+        RECEIVER_SECRET_KEY="outage-secret-key-0123456789",
+        RECEIVER_LIGHTFLOW_TOKEN=TOKEN,
+        RECEIVER_DB_POOL_TIMEOUT="2",
+        RECEIVER_RETRY_AFTER_SECONDS="1",
+    )
     subprocess.run(
         [str(BIN / "receiver"), "db", "upgrade"], env=env, check=True, cwd=REPO, timeout=60
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -88,7 +90,6 @@ def run(host: str, port: int, workers: int) -> None:
     upgrade(database.engine)
     # Workers are forked from this process; they must not share its connections.
     database.engine.dispose()
-    from receiver.alerts.worker import start_in_thread
     from receiver.server import serve
 
     click.echo(
@@ -98,12 +99,14 @@ def run(host: str, port: int, workers: int) -> None:
         f"receiver: admin at http://{host}:{port}/admin/ (user {app.extensions['settings'].admin_user},"
         f" RECEIVER_ADMIN_PASSWORD in {LOCAL_SECRETS_FILE} unless set in the environment)"
     )
-    # One alert worker beside the web server, so alerts work out of the box.
-    stop_alerts = start_in_thread(app)
+    # One alert worker beside the web server, so alerts work out of the box. A process of its
+    # own (not a thread in gunicorn's master, which forks web workers at any moment).
+    alert_worker = subprocess.Popen([sys.executable, "-m", "receiver.cli", "worker"])
     try:
         serve(app, bind=f"{host}:{port}", workers=workers)
     finally:
-        stop_alerts.set()
+        alert_worker.terminate()
+        alert_worker.wait(timeout=30)
 
 
 @main.command("prune")

@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +38,7 @@ from receiver.alerts.outbox import (
 )
 from receiver.alerts.rules import Channel, RuleSet
 from receiver.catalog import SEVERITIES, Catalog
-from receiver.db import SQLITE_IMMEDIATE, get_database, make_engine, utcnow
+from receiver.db import SQLITE_IMMEDIATE, get_database, utcnow
 from receiver.models import (
     AlertGroup,
     AlertGroupFailure,
@@ -71,7 +71,6 @@ class Worker:
         clock: Clock = utcnow,
         sender: Sender = send,
         name: str | None = None,
-        fork_guard: threading.Lock | None = None,
     ) -> None:
         self.sessions = sessions
         self.rules = rules
@@ -82,23 +81,15 @@ class Worker:
         self.batch = batch
         self.clock = clock
         self.sender = sender
-        # Held while the database is used; see start_in_thread.
-        self.fork_guard = fork_guard
         # Unique per process and start, so a restarted worker never mistakes old leases for its own.
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        with self.fork_guard or nullcontext():
-            try:
-                with self.sessions() as session:
-                    # Every round writes after reading; on SQLite take the write lock up front.
-                    session.connection(execution_options={SQLITE_IMMEDIATE: True})
-                    yield session
-            finally:
-                if self.fork_guard is not None:
-                    # No idle connection may outlive the session: a fork would share its socket.
-                    self.sessions.kw["bind"].dispose()
+        with self.sessions() as session:
+            # Every round writes after reading; on SQLite take the write lock up front.
+            session.connection(execution_options={SQLITE_IMMEDIATE: True})
+            yield session
 
     def run(self, stop: threading.Event, poll: float) -> None:
         """Work until ``stop`` is set; sleep ``poll`` seconds when there is nothing due."""
@@ -341,29 +332,3 @@ def build_worker(app: Flask, **overrides: Any) -> Worker:
         public_url=settings.public_url,
         **options,
     )
-
-
-def start_in_thread(app: Flask) -> threading.Event:
-    """Run one worker in a daemon thread of this process (``receiver run``); set the returned
-    event to stop it.
-
-    The process is gunicorn's master, which forks web workers at any time; a child must never
-    inherit a database connection in use. So the thread has its own engine, holds no
-    connection between sessions, and a fork waits for the session in progress to end.
-    """
-    settings = app.extensions["settings"]
-    guard = threading.Lock()
-    os.register_at_fork(
-        before=guard.acquire, after_in_parent=guard.release, after_in_child=guard.release
-    )
-    sessions = sessionmaker(bind=make_engine(settings), expire_on_commit=False)
-    worker = build_worker(app, sessions=sessions, fork_guard=guard)
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=worker.run,
-        args=(stop, settings.worker_poll_seconds),
-        name="alert-worker",
-        daemon=True,
-    )
-    thread.start()
-    return stop

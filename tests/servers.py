@@ -56,3 +56,23 @@ def serving_in_thread(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join()
+
+
+@contextmanager
+def running_receiver(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`receiver run` on a free port; yields its base URL and process, and stops it after."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(RECEIVER), "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=60)

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from tests.helpers import basic_auth, fixture_bytes
-from tests.servers import RECEIVER, clean_env, free_port, wait_for_port
+from tests.servers import RECEIVER, clean_env, running_receiver
 
 
 @pytest.fixture
@@ -31,43 +31,19 @@ def served_env(tmp_path) -> dict[str, str]:
 
 @pytest.fixture
 def served(tmp_path, served_env):
-    port = free_port()
-    database = tmp_path / "receiver.sqlite3"
-    token = served_env["RECEIVER_ZENCODER_TOKEN"]
-    process = subprocess.Popen(
-        [str(RECEIVER), "run", "--port", str(port)],
-        env=served_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}", token, database, process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with running_receiver(served_env) as (url, process):
+        yield url, served_env["RECEIVER_ZENCODER_TOKEN"], tmp_path / "receiver.sqlite3", process
 
 
 def test_fresh_install_generates_its_secrets_and_serves(tmp_path):
     """What `make run` does on a new machine: no secrets, no DATABASE_URL in the environment."""
-    port = free_port()
-    env = clean_env(RECEIVER_INSTANCE_DIR=str(tmp_path))
-    process = subprocess.Popen(
-        [str(RECEIVER), "run", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_for_port(port, process)
+    with running_receiver(clean_env(RECEIVER_INSTANCE_DIR=str(tmp_path))) as (url, _process):
         secrets = dict(
             line.split("=", 1) for line in (tmp_path / "receiver.env").read_text().splitlines()
         )
         assert (tmp_path / "receiver.env").stat().st_mode & 0o777 == 0o600
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/hooks/lightflow",
+            f"{url}/hooks/lightflow",
             data=fixture_bytes("lightflow", "asset_error_2404.json"),
             headers={
                 "Content-Type": "application/json",
@@ -77,9 +53,6 @@ def test_fresh_install_generates_its_secrets_and_serves(tmp_path):
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 202
         assert (tmp_path / "receiver.sqlite3").exists()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_receiver_run_serves_and_stores_a_failure(served):

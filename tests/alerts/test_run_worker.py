@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 import urllib.request
 
 from tests.helpers import FIXTURES, TOKENS
-from tests.servers import RECEIVER, clean_env, free_port, wait_for_port
+from tests.servers import clean_env, running_receiver
 
 RULES = """
 version = 1
@@ -25,7 +24,6 @@ channels = ["hook"]
 def test_receiver_run_delivers_alerts(tmp_path, channel):
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES.format(port=channel.port))
-    port = free_port()
     env = clean_env(
         DATABASE_URL=f"sqlite:///{tmp_path / 'receiver.sqlite3'}",
         RECEIVER_INSTANCE_DIR=str(tmp_path),
@@ -34,17 +32,9 @@ def test_receiver_run_delivers_alerts(tmp_path, channel):
         RECEIVER_ALERT_RULES=str(rules),
         RECEIVER_WORKER_POLL_SECONDS="0.1",
     )
-    process = subprocess.Popen(
-        [str(RECEIVER), "run", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_for_port(port, process)
+    with running_receiver(env) as (url, _process):
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/hooks/lightflow",
+            f"{url}/hooks/lightflow",
             data=(FIXTURES / "lightflow" / "asset_error_4003.json").read_bytes(),
             headers={"Content-Type": "application/json", "X-Receiver-Token": TOKENS["lightflow"]},
         )
@@ -55,6 +45,3 @@ def test_receiver_run_delivers_alerts(tmp_path, channel):
             time.sleep(0.1)
         [hook] = channel.delivered("/hook")
         assert hook["title"].startswith("[FIRING] lightflow upload 4003: 1 failure in 1 job")
-    finally:
-        process.terminate()
-        process.wait(10)

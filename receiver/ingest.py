@@ -91,14 +91,14 @@ def _receive(vendor: str, request: Request) -> Outcome:
         vendor=provider.vendor,
     )
     # Alerts join the same transaction: sent only for failures that were committed.
-    enqueue_alerts(session, result.failure_ids, current_app.extensions["alert_rules"])
+    enqueue_alerts(session, result.new_failures, current_app.extensions["alert_rules"])
     session.commit()  # durably stored before we answer 2xx
     _count_new_failures(provider.vendor, normalized)
     if result.duplicate:
         return Outcome(200, {"status": "duplicate", "id": result.notification_id})
     return Outcome(
         provider.accepted_status,
-        {"status": "accepted", "id": result.notification_id, "failures": len(result.failure_ids)},
+        {"status": "accepted", "id": result.notification_id, "failures": len(result.new_failures)},
     )
 
 
@@ -145,7 +145,7 @@ def replay(session: Session, notification: Notification) -> Outcome:
         notification.dedup_key = dedup_key
         notification.status, notification.reason, notification.errors = "stored", None, None
         notification.http_status = provider.accepted_status
-    failure_ids = save_normalized(
+    new_failures = save_normalized(
         session,
         provider.vendor,
         notification.id,
@@ -153,9 +153,11 @@ def replay(session: Session, notification: Notification) -> Outcome:
         provider.state_rank,
         notification.received_at,
     )
-    enqueue_alerts(session, failure_ids, current_app.extensions["alert_rules"])
+    enqueue_alerts(session, new_failures, current_app.extensions["alert_rules"])
     session.commit()
-    return Outcome(200, {"status": "replayed", "id": notification.id, "failures": len(failure_ids)})
+    return Outcome(
+        200, {"status": "replayed", "id": notification.id, "failures": len(new_failures)}
+    )
 
 
 def _count_new_failures(vendor: str, normalized: Normalized) -> None:

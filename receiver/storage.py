@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -42,11 +42,16 @@ class RawNotification:
     body_truncated: bool = False
 
 
+#: A failure this notification created, with what alert rules match and group on: id, vendor,
+#: category, severity, code, backup_server, label (of its file) and job (the job's external id).
+NewFailure = dict[str, Any]
+
+
 @dataclass(frozen=True)
 class StoreResult:
     notification_id: int
     duplicate: bool
-    failure_ids: tuple[int, ...] = ()
+    new_failures: tuple[NewFailure, ...] = ()
 
 
 def save_rejected(session: Session, raw: RawNotification, rejection: Rejection, auth: str) -> int:
@@ -90,14 +95,14 @@ def save_accepted(
             "dedup_key": bounded_key(normalized.dedup_key),
             "duplicate_count": 0,
         },
-    )
+    ).scalar()
     if notification_id is None:
         # The insert was the transaction's first statement, so nothing else needs undoing.
         return StoreResult(_count_duplicate(session, normalized.dedup_key, raw), duplicate=True)
-    failure_ids = save_normalized(
+    new_failures = save_normalized(
         session, vendor or raw.vendor, notification_id, normalized, state_rank, raw.received_at
     )
-    return StoreResult(notification_id, duplicate=False, failure_ids=failure_ids)
+    return StoreResult(notification_id, duplicate=False, new_failures=new_failures)
 
 
 def save_normalized(
@@ -107,35 +112,44 @@ def save_normalized(
     normalized: Normalized,
     state_rank: StateRank,
     received_at: datetime,
-) -> tuple[int, ...]:
+) -> tuple[NewFailure, ...]:
     """Upsert the jobs and files a notification describes and insert its new failures.
 
-    Returns the ids of failures that did not exist before (a repeat reports none).
+    Returns the failures that did not exist before (a repeat reports none).
     """
     occurred_at = normalized.occurred_at or received_at
-    failure_ids: list[int] = []
+    new_failures: list[NewFailure] = []
     for job_update in normalized.jobs:
-        job_id = _upsert_job(session, vendor, job_update, state_rank)
-        file_ids = {
+        job_external_id = bounded_key(job_update.external_id)
+        job_id = _upsert_job(session, vendor, job_external_id, job_update, state_rank)
+        # (id, label) per file: the label after the upsert, which an earlier notification may
+        # have set, is what alert rules group on.
+        files = {
             (file.kind, file.external_id): _upsert_file(session, job_id, file, state_rank)
             for file in job_update.files
         }
         for report in job_update.failures:
+            file_id, label = files.get((report.file_kind, report.file_external_id), (None, None))
             failure_id = _insert_failure(
-                session,
-                vendor,
-                notification_id,
-                job_id,
-                file_ids.get((report.file_kind, report.file_external_id)),
-                report,
-                occurred_at,
+                session, vendor, notification_id, job_id, file_id, report, occurred_at
             )
             report.stored_id = failure_id
             if failure_id is not None:
-                failure_ids.append(failure_id)
+                new_failures.append(
+                    {
+                        "id": failure_id,
+                        "vendor": vendor,
+                        "category": report.classification.category,
+                        "severity": report.classification.severity,
+                        "code": report.code,
+                        "backup_server": report.backup_server_used,
+                        "label": label,
+                        "job": job_external_id,
+                    }
+                )
         if job_update.recovered_at is not None:
             resolve_failures(session, job_id, job_update.recovered_at)
-    return tuple(failure_ids)
+    return tuple(new_failures)
 
 
 def resolve_failures(session: Session, job_id: int, recovered_at: datetime) -> int:
@@ -183,7 +197,7 @@ def _insert(dialect: str) -> Any:
 
 def _execute(session: Session, build: Callable[[str], Any], params: dict[str, Any]) -> Any:
     connection = session.connection()
-    return connection.execute(build(connection.dialect.name), params).scalar()
+    return connection.execute(build(connection.dialect.name), params)
 
 
 @cache
@@ -196,17 +210,21 @@ def _claim_statement(dialect: str) -> Any:
     )
 
 
+@cache
+def _duplicate_statement(_dialect: str) -> Any:
+    table = Notification.__table__
+    return (
+        update(table)
+        .where(table.c.dedup_key == bindparam("key"))
+        .values(duplicate_count=table.c.duplicate_count + 1, last_duplicate_at=bindparam("at"))
+        .returning(table.c.id)
+    )
+
+
 def _count_duplicate(session: Session, dedup_key: str, raw: RawNotification) -> int:
-    notification_id = session.execute(
-        update(Notification)
-        .where(Notification.dedup_key == bounded_key(dedup_key))
-        .values(
-            duplicate_count=Notification.duplicate_count + 1,
-            last_duplicate_at=raw.received_at,
-        )
-        .returning(Notification.id)
+    return _execute(
+        session, _duplicate_statement, {"key": bounded_key(dedup_key), "at": raw.received_at}
     ).scalar_one()
-    return notification_id
 
 
 def _state_columns(table: Any, excluded: Any) -> dict[str, Any]:
@@ -234,7 +252,9 @@ def _job_statement(dialect: str) -> Any:
     ).returning(table.c.id)
 
 
-def _upsert_job(session: Session, vendor: str, job: JobUpdate, state_rank: StateRank) -> int:
+def _upsert_job(
+    session: Session, vendor: str, external_id: str, job: JobUpdate, state_rank: StateRank
+) -> int:
     now = utcnow()
     return _execute(
         session,
@@ -242,14 +262,14 @@ def _upsert_job(session: Session, vendor: str, job: JobUpdate, state_rank: State
         {
             "vendor": vendor,
             "kind": job.kind,
-            "external_id": bounded_key(job.external_id),
+            "external_id": external_id,
             "state": job.state,
             "state_rank": state_rank(job.state) if job.rank is None else job.rank,
             "attributes": job.attributes,
             "created_at": now,
             "updated_at": now,
         },
-    )
+    ).scalar_one()
 
 
 @cache
@@ -262,10 +282,12 @@ def _file_statement(dialect: str, carried: frozenset[str]) -> Any:
         columns[name] = case((wins, statement.excluded[name]), else_=table.c[name])
     return statement.on_conflict_do_update(
         index_elements=["job_id", "kind", "external_id"], set_=columns
-    ).returning(table.c.id)
+    ).returning(table.c.id, table.c.label)
 
 
-def _upsert_file(session: Session, job_id: int, file: FileUpdate, state_rank: StateRank) -> int:
+def _upsert_file(
+    session: Session, job_id: int, file: FileUpdate, state_rank: StateRank
+) -> tuple[int, str | None]:
     # A later notification may omit what an earlier one said (the backup-server details are only
     # sent when used), so only values this notification actually carries overwrite old ones.
     carried = frozenset(
@@ -285,7 +307,7 @@ def _upsert_file(session: Session, job_id: int, file: FileUpdate, state_rank: St
             "state_rank": state_rank(file.state),
             "updated_at": utcnow(),
         },
-    )
+    ).one()
 
 
 @cache
@@ -332,7 +354,7 @@ def _insert_failure(
             created_at=utcnow(),
             fingerprint=bounded_key(report.fingerprint),
         ),
-    )
+    ).scalar()
 
 
 def reclassify_failures(session: Session, lookup: Callable[[str, str], Any]) -> int:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from receiver.alerts.outbox import cancel_waiting, insert_for, schedule
 from receiver.alerts.rules import Rule, RuleSet
 from receiver.db import utcnow
-from receiver.models import AlertGroup, AlertGroupFailure, Failure, Job, JobFile, Silence
+from receiver.models import AlertGroup, AlertGroupFailure, Silence
 
 GROUP_STATES = ("pending", "firing", "acknowledged", "silenced", "resolved")
 OPEN_STATES = ("pending", "firing", "acknowledged", "silenced")
@@ -39,14 +39,21 @@ class _Batch:
 
 
 def enqueue_alerts(
-    session: Session, failure_ids: Sequence[int], rules: RuleSet, now: datetime | None = None
+    session: Session,
+    new_failures: Sequence[Mapping[str, Any]],
+    rules: RuleSet,
+    now: datetime | None = None,
 ) -> None:
-    """Group new failures and schedule what must be told; the caller commits."""
-    if not failure_ids:
+    """Group new failures and schedule what must be told; the caller commits.
+
+    ``new_failures`` carry what rules match and group on (``receiver.storage.NewFailure``);
+    ingest builds them as it stores the failures, so nothing is read back.
+    """
+    if not new_failures:
         return
     now = now or utcnow()
     batches: dict[str, _Batch] = {}
-    for failure in _failure_attributes(session, failure_ids):
+    for failure in new_failures:
         for rule in rules.route(failure):
             labels = rule.group_labels(failure)
             batch = batches.setdefault(rule.fingerprint(labels), _Batch(rule, labels))
@@ -70,27 +77,6 @@ def enqueue_alerts(
     for group, batch in groups:
         if group.state != "acknowledged":  # acknowledged: counted, but someone is on it
             _advance(session, group, batch.rule, rules, silences, now)
-
-
-def _failure_attributes(session: Session, failure_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """What rules match and group on, for all the new failures in one query."""
-    rows = session.execute(
-        select(
-            Failure.id,
-            Failure.vendor,
-            Failure.category,
-            Failure.severity,
-            Failure.code,
-            Failure.backup_server_used.label("backup_server"),
-            JobFile.label,
-            Job.external_id.label("job"),
-        )
-        .join(Job, Job.id == Failure.job_id)
-        .outerjoin(JobFile, JobFile.id == Failure.job_file_id)
-        .where(Failure.id.in_(failure_ids))
-        .order_by(Failure.id)
-    )
-    return [dict(row._mapping) for row in rows]
 
 
 def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: datetime) -> AlertGroup:

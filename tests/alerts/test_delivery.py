@@ -14,7 +14,14 @@ from sqlalchemy import func, select
 from receiver.alerts import enqueue_alerts
 from receiver.alerts.groups import acknowledge, add_silence, resolve
 from receiver.db import utcnow
-from receiver.models import AlertGroup, AlertNotification, DeliveryAttempt, Failure, Job
+from receiver.models import (
+    AlertGroup,
+    AlertNotification,
+    DeliveryAttempt,
+    Failure,
+    Job,
+    JobFile,
+)
 from tests.helpers import FIXTURES, post
 
 GROUP_WAIT = timedelta(seconds=30)
@@ -285,9 +292,63 @@ def test_info_failures_never_alert(session, rules):
     ]
     session.add_all(failures)
     session.flush()
-    enqueue_alerts(session, [f.id for f in failures], rules)
+    attributes = [
+        {
+            "id": f.id,
+            "vendor": f.vendor,
+            "category": f.category,
+            "severity": f.severity,
+            "code": f.code,
+            "backup_server": False,
+            "label": None,
+            "job": job.external_id,
+        }
+        for f in failures
+    ]
+    enqueue_alerts(session, attributes, rules)
     [group] = session.scalars(select(AlertGroup)).all()
     assert (group.rule, group.labels["code"], group.failure_count) == ("everything", "2", 1)
+
+
+def test_alerts_see_the_failures_as_stored(client, session, monkeypatch):
+    """Ingest hands alert rules the failures it just stored without reading them back; what it
+    hands over must be what a read of the stored rows (with their job and file) gives."""
+    from receiver import ingest
+
+    handed: list[dict] = []
+
+    def capture(session_, new_failures, rules_):
+        handed.extend(new_failures)
+        enqueue_alerts(session_, new_failures, rules_)
+
+    monkeypatch.setattr(ingest, "enqueue_alerts", capture)
+    # Labels first arrive with a finished output; the failure notification after it may omit it.
+    for vendor in ("zencoder", "lightflow"):
+        for path in sorted((FIXTURES / vendor).iterdir()):
+            content_type = "application/xml" if path.suffix == ".xml" else "application/json"
+            body = path.read_bytes()
+            if path.suffix == ".xml":  # the same output as output_failed.json: make it another
+                body = body.replace(b"48213390", b"48213391")
+            response = post(client, vendor, body, content_type=content_type)
+            assert response.status_code in (200, 202), (path, response.json)
+
+    stored = session.execute(
+        select(
+            Failure.id,
+            Failure.vendor,
+            Failure.category,
+            Failure.severity,
+            Failure.code,
+            Failure.backup_server_used.label("backup_server"),
+            JobFile.label,
+            Job.external_id.label("job"),
+        )
+        .join(Job, Job.id == Failure.job_id)
+        .outerjoin(JobFile, JobFile.id == Failure.job_file_id)
+        .order_by(Failure.id)
+    )
+    assert len(handed) >= 15 and any(failure["label"] for failure in handed)
+    assert sorted(handed, key=lambda f: f["id"]) == [dict(row._mapping) for row in stored]
 
 
 def test_alerts_roll_back_with_the_notification(client, session, rules, monkeypatch):

@@ -72,7 +72,7 @@ def export_child(url: str, via: str, since: str | None = None) -> None:
         path = "/admin/failures.csv" + (f"?since={since}" if since else "")
         response = app.test_client().get(path, headers=AUTH, buffered=False)
         for chunk in response.response:
-            lines += chunk.count(b"\r\n") if isinstance(chunk, bytes) else chunk.count("\r\n")
+            lines += chunk.count(b"\n")
         response.close()
     else:
         from receiver.admin.export import csv_lines
@@ -81,9 +81,9 @@ def export_child(url: str, via: str, since: str | None = None) -> None:
 
         with app.app_context(), open("/dev/null", "wb") as sink:
             filters = FailureFilters(since=date.fromisoformat(since) if since else None)
-            for line in csv_lines(get_session(), filters):
-                sink.write(line.encode())
-                lines += line.count("\r\n")
+            for chunk in csv_lines(get_session(), filters):
+                sink.write(chunk)
+                lines += chunk.count(b"\n")
     seconds = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
@@ -120,11 +120,11 @@ def psql_copy_baseline(url: str, since: str | None = None) -> dict[str, float]:
     """psql's \\copy of the same columns and order: the fastest a CSV of these rows can be made."""
     from sqlalchemy.dialects import postgresql
 
-    from receiver.admin.query import FailureFilters, select_failures
-    from receiver.models import Failure
+    from receiver.admin.query import FailureFilters, select_newest_first
 
-    statement = select_failures(FailureFilters(since=date.fromisoformat(since) if since else None))
-    statement = statement.order_by(Failure.occurred_at.desc(), Failure.id.desc())
+    statement = select_newest_first(
+        FailureFilters(since=date.fromisoformat(since) if since else None)
+    )
     sql = str(
         statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
     )

@@ -52,5 +52,5 @@ def export(format_: str, output: str, **options: str | None) -> None:
     )
     with progress, click.open_file(output, "wb") as stream:
         task = progress.add_task("export", total=total)
-        for line in csv_lines(session, filters, progress=lambda n: progress.advance(task, n)):
-            stream.write(line.encode("utf-8"))
+        for chunk in csv_lines(session, filters, progress=lambda n: progress.advance(task, n)):
+            stream.write(chunk)

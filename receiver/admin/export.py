@@ -1,21 +1,31 @@
 """The failures CSV: one generator behind ``GET /admin/failures.csv`` and ``receiver export``.
 
-Rows are read in keyset batches and written one line at a time, so memory stays flat however
-many rows match. Cells a spreadsheet would run as a formula are neutralised (OWASP "CSV
-injection"): vendor messages and ids are attacker-controlled text.
+On PostgreSQL the database writes the CSV itself (``COPY (SELECT …) TO STDOUT``, the SELECT
+producing each cell's final text) and the blocks go straight to the response: per-row Python
+(result rows, formatting, ``csv.writer``) made a 1M-row export 10x slower than ``psql \\copy``.
+SQLite, which has no COPY, formats in Python. Both write the same bytes for the same rows; they
+are tested against each other. Cells a spreadsheet would run as a formula are neutralised (OWASP
+"CSV injection"): vendor messages and ids are attacker-controlled text.
+
+Lines end with LF (as COPY and psql write), not csv.writer's default CRLF; cells containing a
+comma, a quote, CR or LF are quoted, as COPY does. Memory stays flat however many rows match:
+rows are streamed and passed on in chunks of ``batch_size`` rows.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, case, func, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from receiver.admin.query import COLUMN_NAMES, FailureFilters, iter_failures
+from receiver.admin.query import COLUMN_NAMES, FailureFilters, iter_failures, select_newest_first
 
 #: CSV column -> the field of a failure row (receiver.admin.query.COLUMNS) it comes from.
 FIELDS = {
@@ -37,6 +47,7 @@ FIELDS = {
     "link": "link",
 }
 HEADER = tuple(FIELDS)
+HEADER_LINE = (",".join(HEADER) + "\n").encode()
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -50,36 +61,99 @@ def csv_lines(
     filters: FailureFilters,
     batch_size: int = 2000,
     progress: Callable[[int], None] | None = None,
-) -> Iterator[str]:
-    """The header line, then the rows (newest first) in chunks of ``batch_size`` lines.
+) -> Iterator[bytes]:
+    """The header line, then the rows (newest first) in UTF-8 chunks of ``batch_size`` lines.
 
     Chunks rather than single lines: each chunk is one socket write for the web response, and
-    ``progress(n)`` (which may take a lock) is called once per chunk.
+    ``progress(n)`` (which may take a lock) is called once per chunk with its number of rows.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    yield HEADER_LINE
+    if session.get_bind().dialect.name == "postgresql":
+        chunks = _copied_chunks(session, filters, batch_size)
+    else:
+        chunks = _formatted_chunks(session, filters, batch_size)
+    # closing(): an abandoned download ends the COPY (or cursor) at once, not at collection.
+    with closing(chunks):
+        for rows, chunk in chunks:
+            yield chunk
+            if progress is not None:
+                progress(rows)
 
-    def drain() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
 
-    writer.writerow(HEADER)
-    yield drain()
-    pending = 0
+def _copied_chunks(
+    session: Session, filters: FailureFilters, batch_size: int
+) -> Iterator[tuple[int, bytes]]:
+    dialect = session.get_bind().dialect
+    statement = select_newest_first(filters)
+    cells = [_sql_cell(name, statement.selected_columns[name]) for name in FIELDS.values()]
+    compiled = statement.with_only_columns(*cells).compile(dialect=dialect)
+    # COPY takes no server-side parameters: psycopg merges them into the statement client-side
+    # (with its own quoting), after the types' bind processing that execute() would apply.
+    params = {}
+    for name, value in compiled.construct_params().items():
+        processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        params[name] = processor(value) if processor else value
+    cursor = session.connection().connection.driver_connection.cursor()
+    # ENCODING: UTF-8 whatever the connection's client_encoding, like the SQLite path.
+    command = f"COPY ({compiled}) TO STDOUT (FORMAT csv, ENCODING 'UTF8')"
+    with cursor, cursor.copy(command, params) as copy:
+        chunk, rows = bytearray(), 0
+        # The server sends one CopyData message per row and psycopg returns one per block, so
+        # counting blocks counts rows exactly, even with line breaks inside quoted cells.
+        for row in copy:
+            chunk += row
+            rows += 1
+            if rows == batch_size:
+                yield rows, bytes(chunk)
+                chunk.clear()
+                rows = 0
+        if rows:
+            yield rows, bytes(chunk)
+
+
+#: Code points of FORMULA_PREFIXES, for PostgreSQL's ascii() (the first character's, 0 for '').
+_FORMULA_CODES = bindparam(
+    "formula_codes", [ord(prefix) for prefix in FORMULA_PREFIXES], type_=ARRAY(Integer)
+)
+
+
+def _sql_cell(field: str, column: Any) -> ColumnElement[Any]:
+    """The cell text of one column, made by PostgreSQL exactly as :func:`_formatter` makes it."""
+    if field == "occurred_at":
+        # isoformat() writes microseconds only when they are not zero.
+        stamp = func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        return func.replace(stamp, ".000000Z", "Z")
+    if field == "backup_server_used":
+        return case((column, "true"), else_="false")
+    if field == "id":
+        return column
+    # COPY writes NULL as an empty cell but '' as `""`; csv.writer writes both as an empty cell.
+    return case(
+        (func.ascii(column) == any_(_FORMULA_CODES), literal("'") + column),
+        else_=func.nullif(column, ""),
+    )
+
+
+def _formatted_chunks(
+    session: Session, filters: FailureFilters, batch_size: int
+) -> Iterator[tuple[int, bytes]]:
+    lines: list[str] = []
+    # csv.writer quotes the cells containing a character of its line terminator, and COPY quotes
+    # those containing CR or LF: so the writer ends lines with CRLF (quoting both), and the lines
+    # are kept without it and joined with LF.
+    sink = SimpleNamespace(write=lambda line: lines.append(line[:-2]))
+    writer = csv.writer(sink, lineterminator="\r\n")
     for row in iter_failures(session, filters, batch_size):
         writer.writerow(_cells(row))
-        pending += 1
-        if pending == batch_size:
-            yield drain()
-            if progress is not None:
-                progress(pending)
-            pending = 0
-    if pending:
-        yield drain()
-        if progress is not None:
-            progress(pending)
+        if len(lines) == batch_size:
+            yield len(lines), _joined(lines)
+            lines.clear()
+    if lines:
+        yield len(lines), _joined(lines)
+
+
+def _joined(lines: list[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode()
 
 
 def _formatter(field: str) -> Callable[[Any], str]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -16,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -43,7 +43,7 @@ from receiver.admin.query import (
 )
 from receiver.alerts.groups import group_for_failure
 from receiver.catalog import CATEGORIES, SEVERITIES
-from receiver.db import get_session, utcnow
+from receiver.db import get_database, get_session, utcnow
 from receiver.ingest import replay
 from receiver.models import Failure, Job, Notification
 
@@ -151,9 +151,17 @@ def failures_csv() -> ResponseReturnValue:
         filters, _cursor, _limit = load_query(request.args)
     except ValidationError as error:
         abort(400, f"invalid filters: {error.normalized_messages()}")
-    lines = csv_lines(get_session(), filters)
+    sessionmaker = get_database(current_app).sessionmaker
+
+    def body() -> Iterator[bytes]:
+        # A session of its own, closed when the download ends or is abandoned: the request's
+        # session is closed (teardown) when this view returns, before the body streams, and a
+        # connection whose COPY was cancelled must be rolled back before the pool hands it out.
+        with sessionmaker() as session:
+            yield from csv_lines(session, filters)
+
     return Response(
-        stream_with_context(lines),
+        body(),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{export_filename(utcnow())}"',

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from receiver.admin import export
-from receiver.admin.export import FORMULA_PREFIXES, HEADER, csv_lines, neutralize
+from receiver.admin.export import FORMULA_PREFIXES, HEADER, HEADER_LINE, csv_lines, neutralize
 from receiver.admin.query import FailureFilters
 from receiver.models import Failure
 from tests.admin.conftest import BASE_TIME, add_failure
@@ -310,3 +310,31 @@ def test_copy_applies_the_same_filters(admin, session, backend, filters):
     assert copied == formatted
     # Each filter keeps some rows and drops others: it was applied, not ignored.
     assert 0 < copied.count(b"\n") < 24
+
+
+def test_an_abandoned_download_leaves_the_database_usable(admin, session, backend):
+    if backend != "postgresql":
+        pytest.skip("cancelling a COPY is PostgreSQL's")
+    original = add_failure(session)
+    # ~30 MB of CSV, so the server is still sending when the client goes away: the COPY is
+    # cancelled, which aborts its transaction until something rolls it back.
+    session.execute(
+        text(
+            "INSERT INTO failures (job_id, job_file_id, vendor, code, category, severity,"
+            " retryable, message, backup_server_used, details, status, occurred_at, created_at,"
+            " fingerprint)"
+            " SELECT job_id, job_file_id, vendor, code, category, severity, retryable,"
+            " repeat('x', 500), backup_server_used, details, status, occurred_at, created_at,"
+            " fingerprint || '-' || n FROM failures, generate_series(1, 50000) AS n"
+        )
+    )
+    session.flush()
+    response = admin.get("/admin/failures.csv", buffered=False)
+    chunks = iter(response.response)
+    assert next(chunks) == HEADER_LINE
+    assert next(chunks).count(b"\n") == 2000
+    response.close()
+
+    after = admin.get(f"/admin/failures.csv?code={original.code}&q=message")
+    assert after.status_code == 200
+    assert [row["id"] for row in read_csv(after.get_data(as_text=True))] == [str(original.id)]

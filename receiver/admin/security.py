@@ -2,7 +2,8 @@
 
 The admin pages use no JavaScript and one static stylesheet, so the Content-Security-Policy can
 forbid scripts, inline styles and framing outright: an injected ``<script>`` or ``style=`` in a
-vendor field would not run even if escaping ever failed.
+vendor field would not run even if escaping ever failed. The one exception to "never framed" is
+the failures chart, an SVG document the list page embeds (see ``EMBEDDABLE_SVG_HEADERS``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from receiver.admin.auth import csrf, limiter
 from receiver.settings import Settings
 
+# The failures list embeds its chart with <object>: object-src allows the element, and frame-src
+# the SVG document it loads (Chromium checks the nested document against frame-src). 'self' only:
+# every other response here refuses to be framed (frame-ancestors 'none', X-Frame-Options DENY).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; object-src 'self'; "
+    "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -26,6 +30,13 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
+}
+#: Set by the chart view itself (``add_security_headers`` only fills in what a response lacks):
+#: the admin's own pages may embed it, nobody else may, and the document may load nothing at all
+#: (its colours are attributes, not styles), so a script slipped into it could still not run.
+EMBEDDABLE_SVG_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'",
+    "X-Frame-Options": "SAMEORIGIN",
 }
 
 

@@ -14,6 +14,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -41,6 +42,7 @@ from receiver.admin.query import (
     load_query,
     rejected_page,
 )
+from receiver.admin.security import EMBEDDABLE_SVG_HEADERS
 from receiver.alerts.groups import group_for_failure
 from receiver.catalog import CATEGORIES, SEVERITIES
 from receiver.db import get_database, get_session, utcnow
@@ -104,17 +106,43 @@ def failures() -> ResponseReturnValue:
         filters, cursor, limit = load_query(request.args)
     except ValidationError as error:
         return render_list(FailureFilters(), None, [], error.normalized_messages()), 400
-    session = get_session()
-    page = failure_page(session, filters, cursor, limit)
-    chart = None
+    page = failure_page(get_session(), filters, cursor, limit)
     # The chart belongs to the first page (later pages only scroll rows), and not to free-text
     # searches: counting every matching message per day scans the table (0.8 s at 1M rows),
-    # while the list itself reads only the newest matches through the trigram indexes.
+    # while the list itself reads only the newest matches through the trigram indexes. The page
+    # only links it: the browser fetches the chart after the rows are on screen.
+    chart_url = None
     if cursor is None and not filters.q:
-        chart = build_chart(daily_counts(session, filters, utcnow().date()))
+        chart_url = url_for("admin.failures_chart", **filters.query_args())
     return render_list(
-        filters, page.next_cursor, page.rows, {}, chart=chart, paged=bool(cursor), limit=limit
+        filters,
+        page.next_cursor,
+        page.rows,
+        {},
+        chart_url=chart_url,
+        paged=bool(cursor),
+        limit=limit,
     )
+
+
+@bp.get("/failures/chart.svg")
+def failures_chart() -> ResponseReturnValue:
+    """The list's chart as a standalone SVG document, for the page's ``<object>``."""
+    try:
+        filters, _cursor, _limit = load_query(request.args)
+    except ValidationError as error:
+        abort(400, f"invalid filters: {error.normalized_messages()}")
+    if filters.q:
+        abort(400, "the chart does not cover free-text searches (q)")
+    chart = build_chart(daily_counts(get_session(), filters, utcnow().date()))
+    response = make_response(render_template("admin/failures_chart.svg", chart=chart))
+    response.mimetype = "image/svg+xml"
+    response.headers.update(EMBEDDABLE_SVG_HEADERS)
+    # A reload within the minute reuses the browser's copy without asking; after that, a
+    # matching ETag saves sending the chart again (the counts are still recomputed to know).
+    response.headers["Cache-Control"] = "private, max-age=60"
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def render_list(

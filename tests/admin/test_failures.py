@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from datetime import timedelta
+from html.parser import HTMLParser
+from urllib.parse import parse_qs
 
 import pytest
 
 from receiver.admin.query import Cursor, FailureFilters, failure_page
 from receiver.models import Failure, Notification
-from tests.admin.conftest import BASE_TIME, add_failure, csrf_token
+from tests.admin.conftest import BASE_TIME, add_failure, basic, csrf_token
 from tests.helpers import fixture_bytes, post
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def failure_ids(html: str) -> list[int]:
@@ -136,15 +141,135 @@ def test_a_forged_cursor_is_a_400(admin, cursor):
     assert admin.get(f"/admin/failures?cursor={cursor}").status_code == 400
 
 
+def chart_document(response) -> ET.Element:
+    """The chart endpoint's answer, parsed as the XML document a browser would parse."""
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "image/svg+xml"
+    root = ET.fromstring(response.get_data())
+    assert root.tag == f"{SVG}svg"
+    return root
+
+
+def bar_titles(root: ET.Element) -> list[str]:
+    return [rect.find(f"{SVG}title").text for rect in root.iter(f"{SVG}rect") if len(rect)]
+
+
+def legend(root: ET.Element) -> dict[str, int]:
+    """Category -> total, from the legend's text elements ("category <tspan>total</tspan>")."""
+    group = root.find(f"{SVG}g")
+    return {
+        text.text.strip(): int(text.find(f"{SVG}tspan").text) for text in group.iter(f"{SVG}text")
+    }
+
+
 def test_chart_counts_failures_per_day_by_category(admin, session):
     add_failure(session, category="network", occurred_at=BASE_TIME)
     add_failure(session, category="network", occurred_at=BASE_TIME)
     add_failure(session, category="drm", occurred_at=BASE_TIME - timedelta(days=1))
-    html = admin.get("/admin/failures?since=2026-10-25&until=2026-11-01").get_data(as_text=True)
-    assert "<svg" in html
-    assert "2026-11-01: 2 network" in html
-    assert "2026-10-31: 1 drm" in html
-    assert "3 in all" in html
+    add_failure(session, category="drm", occurred_at=BASE_TIME - timedelta(days=30))  # outside
+    root = chart_document(admin.get("/admin/failures/chart.svg?since=2026-10-25&until=2026-11-01"))
+    assert sorted(bar_titles(root)) == ["2026-10-31: 1 drm", "2026-11-01: 2 network"]
+    caption = root.find(f"{SVG}text[@id='caption']").text
+    assert caption.endswith("2026-10-25 to 2026-11-01 (UTC) — 3 in all"), caption
+    assert legend(root) == {"drm": 1, "network": 2}
+    day_labels = [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "middle"]
+    assert day_labels[0] == "Oct 25" and "Nov 01" in day_labels
+
+
+def test_chart_of_a_long_range_says_it_is_truncated(admin):
+    root = chart_document(admin.get("/admin/failures/chart.svg?since=2020-01-01&until=2026-11-01"))
+    caption = root.find(f"{SVG}text[@id='caption']").text
+    assert "2026-05-06 to 2026-11-01 (UTC), the last days of a longer range — 0 in all" in caption
+
+
+def test_chart_applies_the_filters(admin, session):
+    add_failure(session, vendor="lightflow", category="network", occurred_at=BASE_TIME)
+    add_failure(session, vendor="zencoder", category="network", occurred_at=BASE_TIME)
+    add_failure(session, vendor="zencoder", category="drm", occurred_at=BASE_TIME)
+    add_failure(
+        session, vendor="zencoder", category="drm", status="resolved", occurred_at=BASE_TIME
+    )
+    url = "/admin/failures/chart.svg?until=2026-11-01"
+    assert legend(chart_document(admin.get(url))) == {"network": 2, "drm": 2}
+    assert legend(chart_document(admin.get(f"{url}&vendor=zencoder"))) == {"network": 1, "drm": 2}
+    only = admin.get(f"{url}&vendor=zencoder&category=drm&status=open")
+    assert bar_titles(chart_document(only)) == ["2026-11-01: 1 drm"]
+
+
+def test_chart_refuses_text_searches_and_invalid_filters(admin):
+    assert admin.get("/admin/failures/chart.svg?q=network").status_code == 400
+    assert admin.get("/admin/failures/chart.svg?since=yesterday").status_code == 400
+
+
+def test_chart_requires_login(client):
+    response = client.get("/admin/failures/chart.svg?vendor=zencoder")
+    assert response.status_code == 302
+    assert "/admin/login" in response.headers["Location"]
+    assert client.get("/admin/failures/chart.svg", headers=basic("x", "wrong")).status_code == 401
+    assert client.get("/admin/failures/chart.svg", headers=basic()).status_code == 200
+
+
+def test_chart_may_be_embedded_by_the_admin_only_and_is_cached_briefly(admin, session):
+    add_failure(session, category="network", occurred_at=BASE_TIME)
+    url = "/admin/failures/chart.svg?until=2026-11-01"
+    response = admin.get(url)
+    assert response.headers["Content-Type"] == "image/svg+xml; charset=utf-8"
+    assert (
+        response.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'self'"
+    )
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "private, max-age=60"
+    etag = response.headers["ETag"]
+    # A reload after the minute: the same chart is a 304 without a body...
+    again = admin.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert again.headers["ETag"] == etag
+    # ...and a changed one is sent again, with a new ETag.
+    add_failure(session, category="network", occurred_at=BASE_TIME)
+    changed = admin.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert bar_titles(chart_document(changed)) == ["2026-11-01: 2 network"]
+    # The page that embeds it may embed objects but is itself never framed.
+    page = admin.get("/admin/failures").headers
+    assert "object-src 'self'" in page["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
+    assert page["X-Frame-Options"] == "DENY"
+    assert "Cache-Control" not in page
+
+
+def chart_objects(html: str) -> list[dict[str, str]]:
+    class Objects(HTMLParser):
+        found: list[dict[str, str]] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "object":
+                self.found.append(dict(attrs))
+
+    parser = Objects()
+    parser.found = []
+    parser.feed(html)
+    return parser.found
+
+
+def test_list_embeds_the_chart_of_its_filters(admin, session):
+    for _ in range(3):
+        add_failure(session, vendor="lightflow", category="network", occurred_at=BASE_TIME)
+    html = admin.get("/admin/failures?vendor=lightflow&category=network&limit=2").get_data(
+        as_text=True
+    )
+    (embedded,) = chart_objects(html)
+    assert embedded["type"] == "image/svg+xml"
+    path, _, query = embedded["data"].partition("?")
+    assert path == "/admin/failures/chart.svg"
+    assert parse_qs(query) == {"vendor": ["lightflow"], "category": ["network"]}  # no limit
+    assert legend(chart_document(admin.get(embedded["data"]))) == {"network": 3}
+    assert "could not be shown" in html  # the fallback inside <object>
+    # Later pages and text searches have no chart at all.
+    next_page = re.search(r'href="([^"]+)" rel="next"', html).group(1).replace("&amp;", "&")
+    assert chart_objects(admin.get(next_page).get_data(as_text=True)) == []
+    searched = admin.get("/admin/failures?vendor=lightflow&q=message").get_data(as_text=True)
+    assert chart_objects(searched) == [] and 'class="chart' not in searched
 
 
 def test_detail_page_shows_catalog_outputs_and_raw_notification(admin, client, session):

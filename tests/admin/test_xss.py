@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlencode, urlsplit
+from xml.etree import ElementTree
 
 import pytest
 
 from receiver.models import Failure
+from tests.admin.conftest import BASE_TIME, add_failure
 from tests.helpers import fixture_bytes, post
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'><svg onload=alert(3)>"
 EVIL_LINK = "javascript:alert(4)"
@@ -21,16 +26,19 @@ class Markup(HTMLParser):
         super().__init__()
         self.dangers: list[str] = []
         self.text = ""
+        self.charts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "iframe", "object", "embed", "img"):
+        if tag == "object" and is_the_chart(dict(attrs)):
+            self.charts.append(dict(attrs)["data"] or "")
+        elif tag in ("script", "iframe", "object", "embed", "img"):
             self.dangers.append(f"<{tag}>")
         for name, value in attrs:
             if name.startswith("on"):
                 self.dangers.append(f"{tag} {name}=")
             if (
                 tag != "link"
-                and name in ("href", "src", "action")
+                and name in ("href", "src", "action", "data")
                 and (value or "").strip().lower().startswith(("javascript:", "data:"))
             ):
                 self.dangers.append(f"{tag} {name}={value}")
@@ -39,11 +47,50 @@ class Markup(HTMLParser):
         self.text += data
 
 
-def assert_inert(html: str, *, shown: str = PAYLOAD) -> None:
+def is_the_chart(attrs: dict[str, str | None]) -> bool:
+    """The one <object> the admin writes: its own chart, from a path (the filters in the query)."""
+    url = urlsplit(attrs.get("data") or "")
+    return (
+        attrs.get("type") == "image/svg+xml"
+        and not url.scheme
+        and not url.netloc
+        and url.path == "/admin/failures/chart.svg"
+    )
+
+
+def assert_inert(html: str, *, shown: str = PAYLOAD) -> list[str]:
+    """Checks the page; returns the chart URLs it embeds (for :func:`assert_svg_inert`)."""
     parser = Markup()
     parser.feed(html)
     assert parser.dangers == []
     assert shown in parser.text  # rendered, as text
+    return parser.charts
+
+
+#: What the chart is drawn with; anything else in it (script, foreignObject, a, image, use...)
+#: would be injected markup.
+SVG_ELEMENTS = {"svg", "title", "text", "tspan", "line", "rect", "g"}
+
+
+def assert_svg_inert(svg: bytes, *, shown: tuple[str, ...] = ()) -> None:
+    """The chart document parses as XML (an unescaped '<' or a control character would break it),
+    holds only the chart's own elements, no handlers, links or styles, and shows ``shown`` as
+    text."""
+    root = ElementTree.fromstring(svg)
+    dangers = []
+    for element in root.iter():
+        tag = element.tag.removeprefix(SVG)
+        if tag not in SVG_ELEMENTS:
+            dangers.append(f"<{tag}>")
+        dangers += [
+            f"{tag} {name}="
+            for name in element.attrib
+            if name.startswith("on") or name.endswith("href") or name == "style"
+        ]
+    assert dangers == []
+    text = "".join(root.itertext())
+    for part in shown:
+        assert part in text
 
 
 def zencoder_payload() -> bytes:
@@ -80,7 +127,8 @@ def test_list_and_detail_render_vendor_fields_inert(admin, client, session, vend
     failure = session.query(Failure).filter_by(notification_id=response.json["id"]).first()
     assert failure is not None
 
-    assert_inert(admin.get("/admin/failures").get_data(as_text=True))
+    (chart_url,) = assert_inert(admin.get("/admin/failures").get_data(as_text=True))
+    assert_svg_inert(admin.get(chart_url).get_data())
     assert_inert(admin.get(f"/admin/failures?q={vendor}").get_data(as_text=True), shown="")
     detail = admin.get(f"/admin/failures/{failure.id}").get_data(as_text=True)
     assert_inert(detail)
@@ -88,6 +136,37 @@ def test_list_and_detail_render_vendor_fields_inert(admin, client, session, vend
     assert 'href="javascript' not in detail.lower()
     raw = admin.get(f"/admin/notifications/{response.json['id']}").get_data(as_text=True)
     assert_inert(raw, shown="<script>alert(1)</script>")  # inside JSON, quotes are escaped
+
+
+#: Category names come from the catalog, but the chart treats them as untrusted anyway (each
+#: fits the column's 32 characters).
+HOSTILE_CATEGORIES = (
+    "</title><script>a(6)</script>",
+    '"/><svg onload=alert(7)>',
+    "<a href=javascript:a(8)>x</a>&",
+    "]]><foreignObject>",
+    "bell\x07and\x0bvtab",  # legal in HTML, not in an XML document
+)
+
+
+def test_chart_renders_category_names_inert(admin, session):
+    for category in HOSTILE_CATEGORIES:
+        add_failure(session, category=category, occurred_at=BASE_TIME)
+    html = admin.get("/admin/failures?until=2026-11-01").get_data(as_text=True)
+    (chart_url,) = assert_inert(html, shown="")
+    response = admin.get(chart_url)
+    assert response.status_code == 200
+    shown = [c for c in HOSTILE_CATEGORIES if c.isprintable()] + ["bell\ufffdand\ufffdvtab"]
+    assert_svg_inert(response.get_data(), shown=tuple(shown))
+    titles = {t.text for t in ElementTree.fromstring(response.get_data()).iter(f"{SVG}title")}
+    assert {f"2026-11-01: 1 {c}" for c in shown} <= titles  # the tooltips, whole
+
+
+def test_filters_in_the_chart_url_stay_in_the_attribute(admin):
+    html = admin.get("/admin/failures?" + urlencode({"vendor": PAYLOAD[:32], "code": PAYLOAD}))
+    (chart_url,) = assert_inert(html.get_data(as_text=True), shown="")
+    assert parse_qs(urlsplit(chart_url).query) == {"vendor": [PAYLOAD[:32]], "code": [PAYLOAD]}
+    assert_svg_inert(admin.get(chart_url).get_data())
 
 
 def test_rejected_page_renders_body_headers_and_reason_inert(admin, client):

@@ -65,7 +65,17 @@ def ingest_table(results: dict) -> Table:
 
 def admin_table(results: dict) -> Table:
     table = Table(title="Admin list at 1M failures (PostgreSQL, server time, warm median)")
-    for column in ("page", "API ms", "SQL alone ms", "x SQL", "HTML ms"):
+    columns = (
+        "page",
+        "API ms",
+        "SQL alone ms",
+        "x SQL",
+        "HTML ms",
+        "HTML cold ms",
+        "chart.svg ms",
+        "chart.svg cold ms",
+    )
+    for column in columns:
         table.add_column(column)
     for name, figures in results["pages"].items():
         table.add_row(
@@ -74,6 +84,9 @@ def admin_table(results: dict) -> Table:
             f"{figures['sql_only_ms']}",
             f"{figures['ratio']}",
             f"{figures['html_warm_median_ms']}",
+            f"{figures['html_cold_ms']}",
+            f"{figures.get('chart_warm_median_ms', '-')}",  # no chart: text searches, later pages
+            f"{figures.get('chart_cold_ms', '-')}",
         )
     return table
 

@@ -44,6 +44,7 @@ def ingest_table(results: dict) -> Table:
         "p99 ms",
         "errors",
         "p50 / p99 ms at ½ max",
+        "CPU ms/req app + PG",
     ):
         table.add_column(column)
     for backend, figures in results.items():
@@ -59,8 +60,16 @@ def ingest_table(results: dict) -> Table:
                 f"{peak['p99_ms']}",
                 str(peak["errors"] + half["errors"]),
                 f"{half['p50_ms']} / {half['p99_ms']}",
+                _cpu(peak.get("cpu_ms_per_request")),
             )
     return table
+
+
+def _cpu(used: dict | None) -> str:
+    if not used:
+        return "-"
+    database = f" + {used['postgresql']:.2f}" if "postgresql" in used else ""
+    return f"{used['server']:.2f}{database}"
 
 
 def admin_table(results: dict) -> Table:

@@ -165,9 +165,16 @@ def measure(target: str, url: str, port: int, seconds: float, concurrency: int) 
         load(
             port, {"mode": "closed", "concurrency": concurrency, "seconds": 2, "start": 10**8}
         )  # warm-up
+        before = cpu_seconds(server.process.pid)
         peak = load(
             port, {"mode": "closed", "concurrency": concurrency, "seconds": seconds, "start": 0}
         )
+        after = cpu_seconds(server.process.pid)
+        peak["cpu_ms_per_request"] = {
+            side: round((after[side] - before[side]) * 1000 / max(1, peak["requests"]), 3)
+            for side in after
+            if side == "server" or not url.startswith("sqlite")
+        }
         half = load(
             port,
             {"mode": "open", "rate": max(1.0, peak["rps"] / 2), "seconds": seconds, "start": 10**7},
@@ -175,6 +182,29 @@ def measure(target: str, url: str, port: int, seconds: float, concurrency: int) 
     finally:
         server.stop()
     return {"max": peak, "half_load": half}
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time used so far by the server (gunicorn's master and workers) and by every
+    PostgreSQL process, from /proc: where a request's cost goes, since on two shared cores the
+    throughput ratio is mostly the ratio of CPU per request."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "postgresql": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # Fields after the command name: state, ppid, ..., utime (12th), stime (13th).
+            head, _, rest = (entry / "stat").read_text().rpartition(")")
+            fields = rest.split()
+        except OSError:  # the process ended meanwhile
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(entry.name) == server_pid or int(fields[1]) == server_pid:
+            used["server"] += seconds
+        elif head.endswith("(postgres"):
+            used["postgresql"] += seconds
+    return used
 
 
 def run(

@@ -76,10 +76,14 @@ class Chart:
     caption: str
 
 
-def category_fill(category: str) -> str:
+def _category_rank(category: str) -> int:
+    """Position in the catalog's category order; unknown names go last."""
     order = list(CATEGORIES)
-    index = order.index(category) if category in order else len(order)
-    return PALETTE[index % len(PALETTE)]
+    return order.index(category) if category in order else len(order)
+
+
+def category_fill(category: str) -> str:
+    return PALETTE[_category_rank(category) % len(PALETTE)]
 
 
 def xml_text(text: str) -> str:
@@ -98,10 +102,8 @@ def build_chart(data: DailyCounts) -> Chart:
     slot = (WIDTH - LEFT) / len(days)
     bar_width = max(1.0, slot * 0.8)
     baseline = TOP + PLOT_HEIGHT
-    order = list(CATEGORIES)
     categories = sorted(
-        {category for _day, category in data.counts},
-        key=lambda c: (order.index(c) if c in order else len(order), c),
+        {category for _day, category in data.counts}, key=lambda c: (_category_rank(c), c)
     )
 
     bars = []

@@ -128,10 +128,7 @@ def failures() -> ResponseReturnValue:
 @bp.get("/failures/chart.svg")
 def failures_chart() -> ResponseReturnValue:
     """The list's chart as a standalone SVG document, for the page's ``<object>``."""
-    try:
-        filters, _cursor, _limit = load_query(request.args)
-    except ValidationError as error:
-        abort(400, f"invalid filters: {error.normalized_messages()}")
+    filters = _filters_or_400()
     if filters.q:
         abort(400, "the chart does not cover free-text searches (q)")
     chart = build_chart(daily_counts(get_session(), filters, utcnow().date()))
@@ -143,6 +140,15 @@ def failures_chart() -> ResponseReturnValue:
     response.headers["Cache-Control"] = "private, max-age=60"
     response.add_etag()
     return response.make_conditional(request)
+
+
+def _filters_or_400() -> FailureFilters:
+    """The query's filters for responses that are not the list page (which shows its errors)."""
+    try:
+        filters, _cursor, _limit = load_query(request.args)
+    except ValidationError as error:
+        abort(400, f"invalid filters: {error.normalized_messages()}")
+    return filters
 
 
 def render_list(
@@ -175,10 +181,7 @@ def render_list(
 
 @bp.get("/failures.csv")
 def failures_csv() -> ResponseReturnValue:
-    try:
-        filters, _cursor, _limit = load_query(request.args)
-    except ValidationError as error:
-        abort(400, f"invalid filters: {error.normalized_messages()}")
+    filters = _filters_or_400()
     sessionmaker = get_database(current_app).sessionmaker
 
     def body() -> Iterator[bytes]:

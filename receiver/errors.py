@@ -30,6 +30,10 @@ def http_error(error: HTTPException) -> Response:
         body["errors"] = messages
     response = jsonify(body)
     response.status_code = error.code or 500
+    # What the error itself says in headers (Allow on a 405, Retry-After on a 429) still counts.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     return response
 
 

@@ -149,6 +149,7 @@ def test_wrong_method_is_json_405(client):
     response = client.get("/hooks/zencoder")
     assert response.status_code == 405
     assert "message" in response.json
+    assert "POST" in response.headers["Allow"]  # the error's own headers are kept
 
 
 def test_duplicate_is_200_with_the_original_id_and_counted(client, session):

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import ServiceUnavailable
+from limits import parse as parse_rate_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 from werkzeug.security import check_password_hash
 
 from receiver.settings import Settings
 
-# Memory storage: counts are per process, which is enough to make password guessing slow.
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
 csrf = CSRFProtect()
 
 SESSION_USER = "admin_user"
@@ -33,26 +33,41 @@ def settings() -> Settings:
     return current_app.extensions["settings"]
 
 
-def login_limit() -> str:
-    return settings().admin_login_limit
+class LoginThrottle:
+    """Failed logins per client address, in a moving window (``RECEIVER_ADMIN_LOGIN_LIMIT``).
+
+    Once an address has used them up, every admin and API request from it gets 429 until the
+    window moves on, even with the right password. Counts live in process memory, which is
+    enough to make password guessing slow. Only the admin and API blueprints consult it:
+    webhooks never pay for it (Flask-Limiter's app-wide hooks cost 8% of a notification's
+    instructions, for a limit that did not apply to them).
+    """
+
+    SCOPE = "admin-login"
+
+    def __init__(self, rate: str) -> None:
+        self.limit = parse_rate_limit(rate)
+        self.window = MovingWindowRateLimiter(MemoryStorage())
+
+    def refuse_if_exhausted(self, address: str) -> None:
+        if not self.window.test(self.limit, self.SCOPE, address):
+            reset_at = self.window.get_window_stats(self.limit, self.SCOPE, address).reset_time
+            raise TooManyRequests(
+                "too many failed logins from this address; try again later",
+                retry_after=max(1, int(reset_at - time.time()) + 1),
+            )
+
+    def count_failure(self, address: str) -> None:
+        self.window.hit(self.limit, self.SCOPE, address)
 
 
-def login_failed(_response: object) -> bool:
-    """Deduct from the limit only for wrong credentials, never for a successful request."""
-    return bool(g.get("admin_login_failed"))
+def login_throttle() -> LoginThrottle:
+    return current_app.extensions["login_throttle"]
 
 
-@limiter.request_filter
-def _is_webhook() -> bool:
-    """Vendors' webhooks have no limit here, so they skip the limiter's per-request work (which
-    profiling measured at about a tenth of a notification's framework time)."""
-    return request.blueprint == "hooks"
-
-
-#: Applied to every route of the admin and API blueprints (one counter per client address).
-failed_login_limit = limiter.shared_limit(
-    login_limit, scope="admin-login", deduct_when=login_failed
-)
+def refuse_throttled_client() -> None:
+    """``before_request`` of the admin and API blueprints, ahead of their login checks."""
+    login_throttle().refuse_if_exhausted(request.remote_addr or "")
 
 
 def check_credentials(user: str, password: str) -> bool:
@@ -67,7 +82,7 @@ def check_credentials(user: str, password: str) -> bool:
             (config.admin_password or "").encode(),
         )
     if not (user_ok and password_ok):
-        g.admin_login_failed = True
+        login_throttle().count_failure(request.remote_addr or "")
         return False
     return True
 

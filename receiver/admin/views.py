@@ -52,7 +52,7 @@ from receiver.models import Failure, Job, Notification
 log = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-auth.failed_login_limit(bp)
+bp.before_request(auth.refuse_throttled_client)  # first: before any credentials are checked
 
 #: Endpoints a browser reaches without a session, and those answering machines (401, not login).
 PUBLIC_ENDPOINTS = frozenset({"admin.login"})

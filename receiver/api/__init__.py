@@ -70,8 +70,9 @@ def register_api(app: Flask) -> None:
         api.register_blueprint(blueprint)
         # Every API route needs the admin login. Registered on this app (blueprints are shared
         # by every app a process creates, and are frozen after their first registration).
-        app.before_request_funcs.setdefault(blueprint.name, []).append(auth.require_api_user)
-        auth.failed_login_limit(blueprint)
+        app.before_request_funcs.setdefault(blueprint.name, []).extend(
+            [auth.refuse_throttled_client, auth.require_api_user]
+        )
     document_hooks(api, app.extensions["providers"])
     app.extensions["api"] = api
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from receiver import create_app
-from receiver.admin.auth import limiter
 from tests.admin.conftest import (
     ADMIN_PASSWORD,
     ADMIN_USER,
@@ -15,7 +14,8 @@ from tests.admin.conftest import (
     csrf_token,
     log_in,
 )
-from tests.conftest import make_settings
+from tests.conftest import make_settings, rolled_back
+from tests.helpers import post_fixture
 
 HTML_PAGES = ["/admin/failures", "/admin/failures/1", "/admin/notifications/rejected"]
 MACHINE_ENDPOINTS = ["/admin/failures.csv", "/api/failures", "/api/failures/1", "/api/codes"]
@@ -139,17 +139,22 @@ def test_changing_the_password_ends_existing_sessions(database_url):
 def test_repeated_failed_logins_are_rate_limited(database_url):
     app = create_app(admin_settings(database_url, admin_login_limit="3 per minute"))
     client = app.test_client()
-    try:
-        for _ in range(3):
-            assert client.get("/api/codes", headers=basic(password="guess")).status_code == 401
-        # The right password no longer helps from this address until the window passes,
-        # neither by Basic auth nor through the login form.
-        assert client.get("/api/codes", headers=basic()).status_code == 429
-        response = client.get("/admin/login")
-        assert response.status_code == 429
-        assert response.json["message"]
-    finally:
-        limiter.reset()
+    for _ in range(3):
+        assert client.get("/api/codes", headers=basic(password="guess")).status_code == 401
+    # The right password no longer helps from this address until the window passes,
+    # neither by Basic auth nor through the login form.
+    refused = client.get("/api/codes", headers=basic())
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    response = client.get("/admin/login")
+    assert response.status_code == 429
+    assert response.json["message"]
+    # Another address is not affected.
+    other = client.get("/api/codes", headers=basic(), environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other.status_code == 200
+    # Vendors are never throttled by the admin's login limit, whatever address they post from.
+    with rolled_back(app):
+        assert post_fixture(client, "lightflow", "asset_ready.json").status_code == 202
 
 
 def test_successful_requests_do_not_count_against_the_limit(database_url):

@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import admin, alert_latency, generate, ingest
+from bench import admin, alert_latency, generate, ingest, instructions
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -70,6 +70,20 @@ def _cpu(used: dict | None) -> str:
         return "-"
     database = f" + {used['postgresql']:.2f}" if "postgresql" in used else ""
     return f"{used['server']:.2f}{database}"
+
+
+def instructions_table(results: dict) -> Table:
+    table = Table(title="Instructions per request in the app's process (valgrind, no HTTP server)")
+    for column in ("database", "baseline", "receiver", "x baseline"):
+        table.add_column(column)
+    for backend, figures in results.items():
+        table.add_row(
+            backend,
+            f"{figures['baseline_per_request']:,}",
+            f"{figures['receiver_per_request']:,}",
+            f"{figures['ratio']:.2f}",
+        )
+    return table
 
 
 def admin_table(results: dict) -> Table:
@@ -144,7 +158,9 @@ def main() -> None:
         ),
     )
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--sections", default="ingest,admin,alerts", help="which parts to run")
+    parser.add_argument(
+        "--sections", default="ingest,instructions,admin,alerts", help="which parts to run"
+    )
     parser.add_argument("--rows", type=int, default=1_000_000, help="failures for the admin part")
     parser.add_argument(
         "--admin-url",
@@ -170,13 +186,17 @@ def main() -> None:
             argparse.Namespace(count=100, rate=10.0, group_wait=2, poll=1.0, database_url=None)
         )
         console.print(f"alert latency beyond group_wait: {report['alert_latency']}")
-    if "ingest" not in sections:
-        write(report, console)
-        return
-    report["ingest"] = ingest.run(
-        args.databases.split(","), args.seconds, args.concurrency, args.postgres_url, args.port
-    )
-    console.print(ingest_table(report["ingest"]))
+    if "ingest" in sections:
+        report["ingest"] = ingest.run(
+            args.databases.split(","), args.seconds, args.concurrency, args.postgres_url, args.port
+        )
+        console.print(ingest_table(report["ingest"]))
+    if "instructions" in sections:
+        report["instructions"] = instructions.run(args.databases.split(","), args.postgres_url)
+        if "skipped" in report["instructions"]:
+            console.print(f"instructions: skipped, {report['instructions']['skipped']}")
+        else:
+            console.print(instructions_table(report["instructions"]))
     write(report, console)
 
 

@@ -45,18 +45,18 @@ def request_templates() -> list[dict]:
     )
 
 
-def postgres_bench_url(base_url: str) -> str:
-    """A dedicated `receiver_bench` database beside the given one, created on first use."""
+def postgres_bench_url(base_url: str, name: str = "receiver_bench") -> str:
+    """A dedicated database (``receiver_bench``) beside the given one, created on first use."""
     url = make_url(base_url).set(drivername="postgresql+psycopg")
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         exists = connection.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = 'receiver_bench'")
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
         )
         if not exists:
-            connection.execute(text("CREATE DATABASE receiver_bench"))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return url.set(database="receiver_bench").render_as_string(hide_password=False)
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_database(url: str) -> None:

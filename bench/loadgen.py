@@ -98,7 +98,8 @@ class RequestMix:
         self.start = start
         self.counter = start
 
-    def next(self) -> bytes:
+    def next_request(self) -> tuple[dict, bytes]:
+        """The next request's template (path, headers) and body."""
         index = self.counter
         self.counter += 1
         repeat = (
@@ -106,7 +107,11 @@ class RequestMix:
         )
         number = index - 5 if repeat else index
         template = self.templates[number % len(self.templates)]
-        body = template["body"].encode().replace(PLACEHOLDER, str(number).encode())
+        return template, template["body"].encode().replace(PLACEHOLDER, str(number).encode())
+
+    def next(self) -> bytes:
+        """The next request as HTTP/1.1 bytes."""
+        template, body = self.next_request()
         lines = [
             f"POST {template['path']} HTTP/1.1",
             f"Host: {self.host}",

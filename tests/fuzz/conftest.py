@@ -43,21 +43,28 @@ def example_budget(backend: str, share: float = 1.0) -> int:
     return max(5, round(count if backend == "sqlite" else count / 3))
 
 
-@pytest.fixture(scope="session")
-def shared_app(database_url: str) -> Flask:
-    """Every endpoint on, the admin too (its CSRF and rate limiting must not touch the hooks)."""
-    app = create_app(
-        make_settings(
-            database_url,
-            agora_secret=AGORA_SECRET,
-            kvs_secret=KVS_SECRET,
-            sns_topic_arns=(SNS_TOPIC,),
-            admin_password=ADMIN_PASSWORD,
-        )
-    )
+def every_endpoint_app(database_url: str, **overrides: object) -> Flask:
+    """Every endpoint on, the admin too, with SNS certificates served by the fuzz suite's signer.
+
+    ``overrides`` replace any setting (the secrets-in-logs test uses its own probe values).
+    """
+    values: dict[str, object] = {
+        "agora_secret": AGORA_SECRET,
+        "kvs_secret": KVS_SECRET,
+        "sns_topic_arns": (SNS_TOPIC,),
+        "admin_password": ADMIN_PASSWORD,
+        **overrides,
+    }
+    app = create_app(make_settings(database_url, **values))
     app.config["TESTING"] = True
     app.extensions["providers"]["sns"] = SnsProvider([SNS_TOPIC], fetch=SnsServers(SNS_SIGNER.pem))
     return app
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url: str) -> Flask:
+    """The fuzz suite's app (its CSRF and rate limiting must not touch the hooks)."""
+    return every_endpoint_app(database_url)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

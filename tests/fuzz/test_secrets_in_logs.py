@@ -19,12 +19,11 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from receiver import create_app
-from receiver.providers.sns import SnsProvider
-from tests.conftest import make_settings, rolled_back
-from tests.fuzz.senders import SNS_SIGNER, SnsServers, agora_signature, kvs_signature
+from tests.conftest import rolled_back
+from tests.fuzz.conftest import every_endpoint_app
+from tests.fuzz.senders import SNS_SIGNER, agora_signature, kvs_signature
 from tests.helpers import FIXTURES, basic_auth
-from tests.providers.signing import KVS_SECRET, SNS_TOPIC
+from tests.providers.signing import KVS_SECRET
 
 # Distinct from every other test's values, so a hit can only come from this configuration.
 TOKENS = {
@@ -50,19 +49,13 @@ def probe_app(database_url: str, caplog: pytest.LogCaptureFixture) -> Iterator[F
     url = make_url(database_url)
     if url.get_backend_name() == "postgresql":  # the test server trusts: any password works
         url = url.set(password=DB_PASSWORD)
-    app = create_app(
-        make_settings(
-            url.render_as_string(hide_password=False),
-            secret_key=SECRET_KEY,
-            vendor_tokens=TOKENS,
-            agora_secret=AGORA_SECRET,
-            kvs_secret=KVS_SECRET,
-            sns_topic_arns=(SNS_TOPIC,),
-            admin_password=ADMIN_PASSWORD,
-        )
+    app = every_endpoint_app(
+        url.render_as_string(hide_password=False),
+        secret_key=SECRET_KEY,
+        vendor_tokens=TOKENS,
+        agora_secret=AGORA_SECRET,
+        admin_password=ADMIN_PASSWORD,
     )
-    app.config["TESTING"] = True
-    app.extensions["providers"]["sns"] = SnsProvider([SNS_TOPIC], fetch=SnsServers(SNS_SIGNER.pem))
     with rolled_back(app):
         yield app
 

@@ -146,7 +146,7 @@ def replay(session: Session, notification: Notification) -> Outcome:
         notification.status, notification.reason, notification.errors = "stored", None, None
         notification.http_status = provider.accepted_status
     new_failures = save_normalized(
-        session,
+        session.connection(),
         provider.vendor,
         notification.id,
         normalized,

@@ -104,13 +104,13 @@ def save_accepted(
         # The insert was the transaction's first statement, so nothing else needs undoing.
         return StoreResult(_count_duplicate(connection, normalized.dedup_key, raw), duplicate=True)
     new_failures = save_normalized(
-        session, vendor or raw.vendor, notification_id, normalized, state_rank, raw.received_at
+        connection, vendor or raw.vendor, notification_id, normalized, state_rank, raw.received_at
     )
     return StoreResult(notification_id, duplicate=False, new_failures=new_failures)
 
 
 def save_normalized(
-    session: Session,
+    connection: Connection,
     vendor: str,
     notification_id: int,
     normalized: Normalized,
@@ -122,7 +122,6 @@ def save_normalized(
     Returns the failures that did not exist before (a repeat reports none).
     """
     occurred_at = normalized.occurred_at or received_at
-    connection = session.connection()
     new_failures: list[NewFailure] = []
     for job_update in normalized.jobs:
         job_external_id = bounded_key(job_update.external_id)
@@ -153,17 +152,17 @@ def save_normalized(
                     }
                 )
         if job_update.recovered_at is not None:
-            resolve_failures(session, job_id, job_update.recovered_at)
+            resolve_failures(connection, job_id, job_update.recovered_at)
     return tuple(new_failures)
 
 
-def resolve_failures(session: Session, job_id: int, recovered_at: datetime) -> int:
+def resolve_failures(connection: Connection, job_id: int, recovered_at: datetime) -> int:
     """Resolve a job's open or acknowledged failures that occurred up to ``recovered_at``.
 
     A recovery that arrives late never resolves a failure that happened after it. Returns the
     number of failures resolved.
     """
-    result = session.execute(
+    result = connection.execute(
         update(Failure)
         .where(
             Failure.job_id == job_id,

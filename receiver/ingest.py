@@ -22,7 +22,7 @@ from werkzeug.http import parse_options_header
 
 from receiver.alerts import enqueue_alerts
 from receiver.catalog import Catalog
-from receiver.db import get_session, utcnow
+from receiver.db import get_database, get_session, utcnow
 from receiver.metrics import Metrics
 from receiver.models import Notification
 from receiver.providers.base import IncomingRequest, Normalized, Provider, Rejection
@@ -82,17 +82,18 @@ def _receive(vendor: str, request: Request) -> Outcome:
         return _reject(session, raw, rejection, auth="passed")
 
     classify(provider.vendor, normalized)
-    result = save_accepted(
-        session,
-        raw,
-        normalized,
-        provider.state_rank,
-        http_status=provider.accepted_status,
-        vendor=provider.vendor,
-    )
-    # Alerts join the same transaction: sent only for failures that were committed.
-    enqueue_alerts(session, result.new_failures, current_app.extensions["alert_rules"])
-    session.commit()  # durably stored before we answer 2xx
+    with get_database(current_app).write_turn:
+        result = save_accepted(
+            session,
+            raw,
+            normalized,
+            provider.state_rank,
+            http_status=provider.accepted_status,
+            vendor=provider.vendor,
+        )
+        # Alerts join the same transaction: sent only for failures that were committed.
+        enqueue_alerts(session, result.new_failures, current_app.extensions["alert_rules"])
+        session.commit()  # durably stored before we answer 2xx
     _count_new_failures(provider.vendor, normalized)
     if result.duplicate:
         return Outcome(200, {"status": "duplicate", "id": result.notification_id})
@@ -234,8 +235,9 @@ def incoming_request(raw: RawNotification, request: Request) -> IncomingRequest:
 
 
 def _reject(session: Session, raw: RawNotification, rejection: Rejection, auth: str) -> Outcome:
-    notification_id = save_rejected(session, raw, rejection, auth=auth)
-    session.commit()
+    with get_database(current_app).write_turn:
+        notification_id = save_rejected(session, raw, rejection, auth=auth)
+        session.commit()
     return _rejection_outcome(rejection, notification_id)
 
 

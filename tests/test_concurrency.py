@@ -70,3 +70,23 @@ def test_concurrent_notifications_for_one_job_keep_the_final_state(committing_ap
     with get_database(committing_app).sessionmaker() as session:
         [job] = session.execute(select(Job)).scalars().all()
         assert len([f for f in job.files if f.kind == "output"]) == PARALLEL
+
+
+def test_sqlite_writers_of_one_process_take_turns(committing_app, backend):
+    """On SQLite, ingest waits for its turn on the process's write lock (not in SQLite's busy
+    handler, which sleeps); on PostgreSQL there is no such turn and nothing waits."""
+    body = (FIXTURES / "lightflow" / "asset_ready.json").read_bytes()
+    statuses: list[int] = []
+    sender = threading.Thread(
+        target=lambda: statuses.append(
+            post(committing_app.test_client(), "lightflow", body).status_code
+        )
+    )
+    with get_database(committing_app).write_turn:
+        sender.start()
+        sender.join(timeout=0.5)
+        waited = sender.is_alive()
+    sender.join(timeout=10)
+
+    assert waited == (backend == "sqlite")
+    assert statuses == [202]

@@ -39,7 +39,7 @@ def kvs_headers(
     body: bytes, webhook_id: str = "msg_2f6b7c0e1d2a", at: float | None = None, secret=KVS_SECRET
 ) -> dict:
     when = datetime.fromtimestamp(time.time() if at is None else at, tz=UTC)
-    signature = Webhook(secret).sign(webhook_id, when, body.decode())
+    signature = Webhook(secret).sign(webhook_id, when, body)
     return {
         "Content-Type": "application/json",
         "webhook-id": webhook_id,

@@ -128,6 +128,7 @@ def test_other_secret_is_401(client):
     "body,status",
     [
         (b'{"streamName": "cam"', 400),
+        (b'{"streamName": "cam\xff"}', 400),  # signed byte for byte: authentic, not UTF-8
         (b"[]", 422),
         (b'"just a string"', 422),
         (b'[{"streamName": "cam", "status": "0x5200005c"}, 7]', 422),

@@ -12,6 +12,7 @@ concurrent ingest and workers serialise on that row instead of racing.
 
 from __future__ import annotations
 
+import functools
 import glob
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from receiver.alerts.outbox import cancel_waiting, insert_for, schedule
@@ -66,7 +67,7 @@ def enqueue_alerts(
     ]
     # Linked before deciding, so a threshold counts this notification's failures too.
     session.execute(
-        insert_for(session)(AlertGroupFailure),
+        insert(AlertGroupFailure.__table__),
         [
             {"group_id": group.id, "failure_id": failure_id, "created_at": now}
             for group, batch in groups
@@ -80,26 +81,36 @@ def enqueue_alerts(
 
 
 def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: datetime) -> AlertGroup:
-    count = len(batch.failure_ids)
-    statement = insert_for(session)(AlertGroup).values(
-        fingerprint=fingerprint,
-        rule=batch.rule.name,
-        labels=batch.labels,
-        state="pending",
-        failure_count=count,
-        notified_count=0,
-        reopened_count=0,
-        first_seen_at=now,
-        last_seen_at=now,
-        created_at=now,
-    )
+    params = {
+        "fingerprint": fingerprint,
+        "rule": batch.rule.name,
+        "labels": batch.labels,
+        "state": "pending",
+        "failure_count": len(batch.failure_ids),
+        "notified_count": 0,
+        "reopened_count": 0,
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "created_at": now,
+    }
+    statement = _group_statement(session.get_bind().dialect.name)
+    return session.scalars(statement, params, execution_options={"populate_existing": True}).one()
+
+
+@functools.cache
+def _group_statement(dialect: str) -> Any:
+    # Built once and run with parameters: building it per notification (values as literals) cost
+    # more than the statement's work in the database.
+    statement = insert_for(dialect)(AlertGroup)
     # The upsert locks the group row until commit (PostgreSQL): concurrent notifications about
     # one group take turns, each seeing the other's counts and state.
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=["fingerprint"],
-        set_={"failure_count": AlertGroup.failure_count + count, "last_seen_at": now},
+        set_={
+            "failure_count": AlertGroup.failure_count + statement.excluded.failure_count,
+            "last_seen_at": statement.excluded.last_seen_at,
+        },
     ).returning(AlertGroup)
-    return session.scalars(statement, execution_options={"populate_existing": True}).one()
 
 
 def _advance(
@@ -158,9 +169,12 @@ def fire(
 
 
 def active_silences(session: Session, now: datetime) -> list[Silence]:
-    return list(
-        session.scalars(select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now))
-    )
+    return list(session.scalars(ACTIVE_SILENCES, {"now": now}))
+
+
+ACTIVE_SILENCES = select(Silence).where(
+    Silence.starts_at <= bindparam("now"), Silence.ends_at > bindparam("now")
+)
 
 
 def matching_silence(silences: Iterable[Silence], labels: Mapping[str, Any]) -> Silence | None:

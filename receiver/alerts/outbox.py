@@ -31,9 +31,9 @@ BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_CAP = timedelta(minutes=10)
 
 
-def insert_for(session: Session) -> Any:
-    """``INSERT`` with ``ON CONFLICT`` for the session's backend."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def insert_for(dialect: str) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` for a backend (``dialect.name``)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def schedule(
@@ -69,7 +69,9 @@ def schedule(
 @functools.cache
 def _schedule_statement(dialect: str, replace: bool) -> Any:
     # Built once and run with parameters: ingest pays for the statement, not for compiling it.
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AlertNotification)
+    # On the table, not the mapped class: a Core executemany, without the ORM's bulk machinery.
+    table = AlertNotification.__table__
+    statement = insert_for(dialect)(table)
     target = {"index_elements": ["group_id", "channel"], "index_where": PENDING}
     if not replace:
         return statement.on_conflict_do_nothing(**target)
@@ -78,13 +80,9 @@ def _schedule_statement(dialect: str, replace: bool) -> Any:
         **target,
         set_={
             # A waiting regression stays one: more failures do not make it less news.
-            "kind": case(
-                (AlertNotification.kind == "regression", AlertNotification.kind),
-                else_=excluded.kind,
-            ),
+            "kind": case((table.c.kind == "regression", table.c.kind), else_=excluded.kind),
             "due_at": case(
-                (excluded.due_at < AlertNotification.due_at, excluded.due_at),
-                else_=AlertNotification.due_at,
+                (excluded.due_at < table.c.due_at, excluded.due_at), else_=table.c.due_at
             ),
         },
     )

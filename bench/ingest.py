@@ -77,6 +77,9 @@ def server_env(url: str) -> dict[str, str]:
         "RECEIVER_SECRET_KEY": "bench-secret-key-0123456789abcdef",
         "RECEIVER_ZENCODER_TOKEN": TOKENS["zencoder"],
         "RECEIVER_LIGHTFLOW_TOKEN": TOKENS["lightflow"],
+        # A channel, as in production, so the default rules group the failures and schedule
+        # their messages inside the measured requests. No worker runs: nothing is sent.
+        "RECEIVER_ALERT_URLS": "json://127.0.0.1:9/",
     }
 
 

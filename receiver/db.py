@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, g
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -63,6 +64,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_for(dialect: str) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` for a backend (``dialect.name``)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 class Base(DeclarativeBase):

@@ -15,11 +15,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, case, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from receiver.db import utcnow
+from receiver.db import insert_for, utcnow
 from receiver.models import Failure, Job, JobFile, Notification
 from receiver.providers.base import FailureReport, FileUpdate, JobUpdate, Normalized, Rejection
 
@@ -195,10 +194,6 @@ def _raw_columns(raw: RawNotification) -> dict[str, Any]:
 
 # Statements are built once per dialect (and per set of file columns) and executed with
 # parameters: building them per request with literal values cost more than the database work.
-def _insert(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 def _execute(connection: Connection, build: Callable[[str], Any], params: dict[str, Any]) -> Any:
     return connection.execute(build(connection.dialect.name), params)
 
@@ -207,7 +202,7 @@ def _execute(connection: Connection, build: Callable[[str], Any], params: dict[s
 def _claim_statement(dialect: str) -> Any:
     table = Notification.__table__
     return (
-        _insert(dialect)(table)
+        insert_for(dialect)(table)
         .on_conflict_do_nothing(index_elements=["dedup_key"])
         .returning(table.c.id)
     )
@@ -243,7 +238,7 @@ def _state_columns(table: Any, excluded: Any) -> dict[str, Any]:
 @cache
 def _job_statement(dialect: str) -> Any:
     table = Job.__table__
-    statement = _insert(dialect)(table)
+    statement = insert_for(dialect)(table)
     columns = _state_columns(table, statement.excluded)
     # Attributes describe the job at its latest state; keep them with the state that wins.
     columns["attributes"] = case(
@@ -278,7 +273,7 @@ def _upsert_job(
 @cache
 def _file_statement(dialect: str, carried: frozenset[str]) -> Any:
     table = JobFile.__table__
-    statement = _insert(dialect)(table)
+    statement = insert_for(dialect)(table)
     wins = statement.excluded.state_rank >= table.c.state_rank
     columns = _state_columns(table, statement.excluded)
     for name in carried:
@@ -317,7 +312,7 @@ def _upsert_file(
 def _failure_statement(dialect: str) -> Any:
     table = Failure.__table__
     return (
-        _insert(dialect)(table)
+        insert_for(dialect)(table)
         .on_conflict_do_nothing(index_elements=["fingerprint"])
         .returning(table.c.id)
     )

@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from receiver.alerts.outbox import cancel_waiting, insert_for, schedule
+from receiver.alerts.outbox import cancel_waiting, schedule
 from receiver.alerts.rules import Rule, RuleSet
-from receiver.db import utcnow
+from receiver.db import insert_for, utcnow
 from receiver.models import AlertGroup, AlertGroupFailure, Silence
 
 GROUP_STATES = ("pending", "firing", "acknowledged", "silenced", "resolved")
@@ -172,13 +172,13 @@ def fire(
 # -- silences --------------------------------------------------------------------------------------
 
 
-def active_silences(session: Session, now: datetime) -> list[Silence]:
-    return list(session.scalars(ACTIVE_SILENCES, {"now": now}))
-
-
 ACTIVE_SILENCES = select(Silence).where(
     Silence.starts_at <= bindparam("now"), Silence.ends_at > bindparam("now")
 )
+
+
+def active_silences(session: Session, now: datetime) -> list[Silence]:
+    return list(session.scalars(ACTIVE_SILENCES, {"now": now}))
 
 
 def matching_silence(silences: Iterable[Silence], labels: Mapping[str, Any]) -> Silence | None:

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, insert, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from receiver.alerts.channels import Delivery
+from receiver.db import insert_for
 from receiver.models import AlertNotification, DeliveryAttempt
 
 PENDING = text("status = 'pending'")
@@ -29,11 +29,6 @@ FIRING_KINDS = ("firing", "repeat", "regression")
 
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_CAP = timedelta(minutes=10)
-
-
-def insert_for(dialect: str) -> Any:
-    """``INSERT`` with ``ON CONFLICT`` for a backend (``dialect.name``)."""
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def schedule(

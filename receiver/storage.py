@@ -20,13 +20,19 @@ from sqlalchemy.orm import Session
 
 from receiver.db import insert_for, utcnow
 from receiver.models import Failure, Job, JobFile, Notification
-from receiver.providers.base import FailureReport, FileUpdate, JobUpdate, Normalized, Rejection
+from receiver.records import (
+    ClassifiedFailure,
+    ClassifiedNotification,
+    FileUpdate,
+    JobUpdate,
+    NewFailure,
+    Rejection,
+)
 
 MAX_KEY_LENGTH = 255
 # The optional file columns: one a FileUpdate does not carry is inserted as NULL, so every
 # file insert has the same parameters and reuses one compiled statement.
 FILE_COLUMNS = tuple(column.name for column in JobFile.__table__.columns if column.nullable)
-StateRank = Callable[[str], int]
 
 
 @dataclass
@@ -40,11 +46,6 @@ class RawNotification:
     remote_addr: str | None
     received_at: datetime = field(default_factory=utcnow)
     body_truncated: bool = False
-
-
-#: A failure this notification created, with what alert rules match and group on: id, vendor,
-#: category, severity, code, backup_server, label (of its file) and job (the job's external id).
-NewFailure = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -72,17 +73,16 @@ def save_rejected(session: Session, raw: RawNotification, rejection: Rejection, 
 def save_accepted(
     session: Session,
     raw: RawNotification,
-    normalized: Normalized,
-    state_rank: StateRank,
+    classified: ClassifiedNotification,
     http_status: int,
     auth: str = "passed",
-    vendor: str | None = None,
 ) -> StoreResult:
-    """Store the notification and everything it says (failures already classified), or
-    recognise it as a repeat and only count it.
+    """Store the notification and everything it says, or recognise it as a repeat and only
+    count it.
 
-    ``vendor`` owns the jobs and failures when it differs from the endpoint the notification
-    came to (``raw.vendor``), e.g. Agora API-error reports or CloudWatch alarms via SNS.
+    The jobs and failures belong to ``classified.vendor``, which may differ from the endpoint
+    the notification came to (``raw.vendor``), e.g. Agora API-error reports or CloudWatch
+    alarms via SNS.
     """
     # One connection for every statement: asking the session for it each time was a measurable
     # share of a notification's CPU.
@@ -95,63 +95,61 @@ def save_accepted(
             "auth": auth,
             "status": "stored",
             "http_status": http_status,
-            "dedup_key": bounded_key(normalized.dedup_key),
+            "dedup_key": bounded_key(classified.normalized.dedup_key),
             "duplicate_count": 0,
         },
     ).scalar()
     if notification_id is None:
         # The insert was the transaction's first statement, so nothing else needs undoing.
-        return StoreResult(_count_duplicate(connection, normalized.dedup_key, raw), duplicate=True)
-    new_failures = save_normalized(
-        connection, vendor or raw.vendor, notification_id, normalized, state_rank, raw.received_at
-    )
+        duplicate_of = _count_duplicate(connection, classified.normalized.dedup_key, raw)
+        return StoreResult(duplicate_of, duplicate=True)
+    new_failures = save_normalized(connection, notification_id, classified, raw.received_at)
     return StoreResult(notification_id, duplicate=False, new_failures=new_failures)
 
 
 def save_normalized(
     connection: Connection,
-    vendor: str,
     notification_id: int,
-    normalized: Normalized,
-    state_rank: StateRank,
+    classified: ClassifiedNotification,
     received_at: datetime,
 ) -> tuple[NewFailure, ...]:
     """Upsert the jobs and files a notification describes and insert its new failures.
 
     Returns the failures that did not exist before (a repeat reports none).
     """
-    occurred_at = normalized.occurred_at or received_at
+    vendor = classified.vendor
+    occurred_at = classified.normalized.occurred_at or received_at
     new_failures: list[NewFailure] = []
-    for job_update in normalized.jobs:
-        job_external_id = bounded_key(job_update.external_id)
-        job_id = _upsert_job(connection, vendor, job_external_id, job_update, state_rank)
+    for job in classified.jobs:
+        job_external_id = bounded_key(job.update.external_id)
+        job_id = _upsert_job(connection, vendor, job_external_id, job.update)
         # (id, label) per file: the label after the upsert, which an earlier notification may
         # have set, is what alert rules group on.
         files = {
-            (file.kind, file.external_id): _upsert_file(connection, job_id, file, state_rank)
-            for file in job_update.files
+            (file.kind, file.external_id): _upsert_file(connection, job_id, file)
+            for file in job.update.files
         }
-        for report in job_update.failures:
+        for failure in job.failures:
+            report = failure.report
             file_id, label = files.get((report.file_kind, report.file_external_id), (None, None))
             failure_id = _insert_failure(
-                connection, vendor, notification_id, job_id, file_id, report, occurred_at
+                connection, vendor, notification_id, job_id, file_id, failure, occurred_at
             )
-            report.stored_id = failure_id
             if failure_id is not None:
                 new_failures.append(
-                    {
-                        "id": failure_id,
-                        "vendor": vendor,
-                        "category": report.classification.category,
-                        "severity": report.classification.severity,
-                        "code": report.code,
-                        "backup_server": report.backup_server_used,
-                        "label": label,
-                        "job": job_external_id,
-                    }
+                    NewFailure(
+                        id=failure_id,
+                        vendor=vendor,
+                        category=failure.category,
+                        severity=failure.severity,
+                        code=report.code,
+                        backup_server=report.backup_server_used,
+                        label=label,
+                        job=job_external_id,
+                    )
                 )
-        if job_update.recovered_at is not None:
-            resolve_failures(connection, job_id, job_update.recovered_at)
+        if job.update.recovered_at is not None:
+            resolve_failures(connection, job_id, job.update.recovered_at)
     return tuple(new_failures)
 
 
@@ -250,9 +248,7 @@ def _job_statement(dialect: str) -> Any:
     ).returning(table.c.id)
 
 
-def _upsert_job(
-    connection: Connection, vendor: str, external_id: str, job: JobUpdate, state_rank: StateRank
-) -> int:
+def _upsert_job(connection: Connection, vendor: str, external_id: str, job: JobUpdate) -> int:
     now = utcnow()
     return _execute(
         connection,
@@ -262,7 +258,7 @@ def _upsert_job(
             "kind": job.kind,
             "external_id": external_id,
             "state": job.state,
-            "state_rank": state_rank(job.state) if job.rank is None else job.rank,
+            "state_rank": job.rank,
             "attributes": job.attributes,
             "created_at": now,
             "updated_at": now,
@@ -283,9 +279,7 @@ def _file_statement(dialect: str, carried: frozenset[str]) -> Any:
     ).returning(table.c.id, table.c.label)
 
 
-def _upsert_file(
-    connection: Connection, job_id: int, file: FileUpdate, state_rank: StateRank
-) -> tuple[int, str | None]:
+def _upsert_file(connection: Connection, job_id: int, file: FileUpdate) -> tuple[int, str | None]:
     # A later notification may omit what an earlier one said (the backup-server details are only
     # sent when used), so only values this notification actually carries overwrite old ones.
     carried = frozenset(
@@ -302,7 +296,7 @@ def _upsert_file(
             "kind": file.kind,
             "external_id": bounded_key(file.external_id),
             "state": file.state,
-            "state_rank": state_rank(file.state),
+            "state_rank": file.rank,
             "updated_at": utcnow(),
         },
     ).one()
@@ -324,12 +318,10 @@ def _insert_failure(
     notification_id: int,
     job_id: int,
     job_file_id: int | None,
-    report: FailureReport,
+    failure: ClassifiedFailure,
     occurred_at: datetime,
 ) -> int | None:
-    entry = report.classification
-    if entry is None:
-        raise ValueError("failures are classified before they are stored")
+    report = failure.report
     return _execute(
         connection,
         _failure_statement,
@@ -339,10 +331,10 @@ def _insert_failure(
             job_file_id=job_file_id,
             vendor=vendor,
             code=report.code,
-            code_name=entry.name,
-            category=entry.category,
-            severity=entry.severity,
-            retryable=entry.retryable,
+            code_name=failure.code_name,
+            category=failure.category,
+            severity=failure.severity,
+            retryable=failure.retryable,
             message=report.message,
             link=report.link,
             backup_server_used=report.backup_server_used,

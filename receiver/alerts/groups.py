@@ -27,6 +27,7 @@ from receiver.alerts.outbox import cancel_waiting, schedule
 from receiver.alerts.rules import Rule, RuleSet
 from receiver.db import insert_for, utcnow
 from receiver.models import AlertGroup, AlertGroupFailure, Silence
+from receiver.records import NewFailure
 
 GROUP_STATES = ("pending", "firing", "acknowledged", "silenced", "resolved")
 OPEN_STATES = ("pending", "firing", "acknowledged", "silenced")
@@ -41,14 +42,14 @@ class _Batch:
 
 def enqueue_alerts(
     session: Session,
-    new_failures: Sequence[Mapping[str, Any]],
+    new_failures: Sequence[NewFailure],
     rules: RuleSet,
     now: datetime | None = None,
 ) -> None:
     """Group new failures and schedule what must be told; the caller commits.
 
-    ``new_failures`` carry what rules match and group on (``receiver.storage.NewFailure``);
-    ingest builds them as it stores the failures, so nothing is read back.
+    ``new_failures`` carry what rules match and group on; storage makes them as it stores the
+    failures, so nothing is read back.
     """
     if not new_failures:
         return
@@ -58,7 +59,7 @@ def enqueue_alerts(
         for rule in rules.route(failure):
             labels = rule.group_labels(failure)
             batch = batches.setdefault(rule.fingerprint(labels), _Batch(rule, labels))
-            batch.failure_ids.append(failure["id"])
+            batch.failure_ids.append(failure.id)
     if not batches:
         return
     groups = [

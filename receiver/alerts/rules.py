@@ -34,12 +34,13 @@ from marshmallow import (
 )
 
 from receiver.catalog import CATEGORIES, SEVERITIES
+from receiver.records import NewFailure
 from receiver.settings import SettingsError
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("default_rules.toml")
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 
-#: What a rule can match on and group by: the columns of a stored failure (label = output label).
+#: What a rule can match on and group by: fields of a new failure (label = its output's label).
 MATCH_FIELDS = ("vendor", "category", "severity", "code", "label")
 GROUP_FIELDS = (*MATCH_FIELDS, "job")
 DEFAULT_GROUP_BY = ("vendor", "category", "code")
@@ -73,17 +74,17 @@ class Rule:
     resolve_after: timedelta | None
     continue_: bool
 
-    def matches(self, failure: Mapping[str, Any]) -> bool:
-        if self.backup_server is not None and bool(failure["backup_server"]) != self.backup_server:
+    def matches(self, failure: NewFailure) -> bool:
+        if self.backup_server is not None and failure.backup_server != self.backup_server:
             return False
         for name, patterns in self.match.items():
-            value = failure.get(name)
+            value = getattr(failure, name)
             if value is None or not any(fnmatchcase(str(value), p) for p in patterns):
                 return False
         return True
 
-    def group_labels(self, failure: Mapping[str, Any]) -> dict[str, str]:
-        return {name: str(failure.get(name) or "") for name in self.group_by}
+    def group_labels(self, failure: NewFailure) -> dict[str, str]:
+        return {name: str(getattr(failure, name) or "") for name in self.group_by}
 
     def fingerprint(self, labels: Mapping[str, str]) -> str:
         """Stable across restarts and processes: it is PagerDuty's dedup_key too."""
@@ -115,7 +116,7 @@ class RuleSet:
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {rule.name: rule for rule in self.rules})
 
-    def route(self, failure: Mapping[str, Any]) -> list[Rule]:
+    def route(self, failure: NewFailure) -> list[Rule]:
         """The rules a failure goes to: the first match, and the ones after a ``continue``."""
         routed = []
         for rule in self.rules:

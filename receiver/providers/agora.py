@@ -10,14 +10,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from receiver.providers.base import (
-    FailureReport,
-    IncomingRequest,
-    JobUpdate,
-    Normalized,
-    Provider,
-    Rejection,
-)
+from receiver.providers.base import Provider
+from receiver.records import FailureReport, IncomingRequest, JobUpdate, Normalized, Rejection
 from schemas.agora import TRANSCODER_EVENTS, ApiErrorSchema, NotificationSchema
 
 # Strongest first: NCS sends both; a sender that signs only one way is still accepted.
@@ -65,7 +59,7 @@ class AgoraProvider(AgoraSignedProvider):
         occurred_at = _from_ms(data.get("notifyMs"))
         event = TRANSCODER_EVENTS.get(data["eventType"])
         if event is None:  # another product's event on the same URL: kept, describes no task
-            return Normalized(dedup_key=dedup_key, occurred_at=occurred_at, jobs=[])
+            return Normalized(self.vendor, dedup_key, occurred_at, jobs=[])
         payload = data["payload"]
         details = payload["details"]
         task_id = payload["taskId"]
@@ -98,6 +92,7 @@ class AgoraProvider(AgoraSignedProvider):
                 )
             )
         return Normalized(
+            vendor=self.vendor,
             dedup_key=dedup_key,
             occurred_at=_from_ms(payload.get("sendts")) or occurred_at,
             jobs=[update],
@@ -140,7 +135,10 @@ class AgoraApiErrorProvider(AgoraSignedProvider):
             ],
         )
         return Normalized(
-            dedup_key=f"agora:api:{call_id}", occurred_at=data.get("occurredAt"), jobs=[update]
+            vendor=self.vendor,
+            dedup_key=f"agora:api:{call_id}",
+            occurred_at=data.get("occurredAt"),
+            jobs=[update],
         )
 
 

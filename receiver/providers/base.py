@@ -1,8 +1,9 @@
-"""What every vendor adapter provides, and the records it hands to the ingest path.
+"""What every vendor adapter provides: authenticate, decode, validate and normalize.
 
 A provider knows its vendor's wire format and nothing else: how the sender proves who it is, how to
 decode and validate a body, what the notification says about jobs and failures, and which key
-identifies a repeat of the same notification. It never touches the database or the catalog.
+identifies a repeat of the same notification. It never touches the database or the catalog; the
+records it hands on are in :mod:`receiver.records`.
 """
 
 from __future__ import annotations
@@ -10,99 +11,15 @@ from __future__ import annotations
 import hmac
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError
-from werkzeug.datastructures import Headers
 
-from receiver.catalog import CatalogEntry
+from receiver.records import IncomingRequest, Normalized, Rejection
 
 # The application/*+json family and text/json are all JSON; `None` means the sender sent no type.
 JSON_TYPES = frozenset({"application/json", "text/json", None})
-
-
-class Rejection(Exception):
-    """A notification we refuse; becomes a JSON error response and a kept `rejected` record."""
-
-    def __init__(
-        self, status: int, reason: str, message: str, errors: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.errors = errors
-
-
-@dataclass(frozen=True)
-class IncomingRequest:
-    """The parts of an HTTP request a provider may look at (and that replay can rebuild)."""
-
-    body: bytes
-    content_type: str | None  # mimetype only, lower case
-    headers: Headers = field(default_factory=Headers)
-    query: Mapping[str, str] = field(default_factory=dict)
-    basic_auth_password: str | None = None
-
-
-@dataclass
-class FileUpdate:
-    """An input or output as described by one notification."""
-
-    kind: str  # input | output
-    external_id: str
-    state: str
-    fields: dict[str, Any] = field(default_factory=dict)  # JobFile column -> value
-
-
-@dataclass
-class FailureReport:
-    """Something the notification says went wrong, before classification."""
-
-    code: str
-    fingerprint: str
-    message: str | None = None
-    link: str | None = None
-    file_kind: str | None = None  # the JobFile it concerns, if any
-    file_external_id: str | None = None
-    backup_server_used: bool = False
-    details: dict[str, Any] = field(default_factory=dict)
-    #: Set by the ingest path from the error catalog before the failure is stored.
-    classification: CatalogEntry | None = None
-    #: Set by storage: the id of the row this report created (None if it was already known).
-    stored_id: int | None = None
-
-
-@dataclass
-class JobUpdate:
-    kind: str  # job | asset | task | stream
-    external_id: str
-    state: str
-    #: Orders this update against others of the same job (e.g. Agora's event `sequence`);
-    #: when None the provider's state ranks decide.
-    rank: int | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
-    files: list[FileUpdate] = field(default_factory=list)
-    failures: list[FailureReport] = field(default_factory=list)
-    #: The vendor says the job recovered at this time (a CloudWatch alarm back to OK): its open
-    #: failures that occurred up to then are resolved; later ones (a newer ALARM) stay open.
-    recovered_at: datetime | None = None
-
-
-@dataclass
-class Normalized:
-    """Everything a valid notification tells us, in vendor-neutral terms."""
-
-    dedup_key: str
-    occurred_at: datetime | None
-    jobs: list[JobUpdate]
-
-    def failures(self) -> Iterator[FailureReport]:
-        for job in self.jobs:
-            yield from job.failures
 
 
 class Provider(ABC):

@@ -15,14 +15,8 @@ from marshmallow import ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from receiver.catalog import default_catalog
-from receiver.providers.base import (
-    FailureReport,
-    IncomingRequest,
-    JobUpdate,
-    Normalized,
-    Provider,
-    Rejection,
-)
+from receiver.providers.base import Provider
+from receiver.records import FailureReport, IncomingRequest, JobUpdate, Normalized, Rejection
 from schemas.kvs import MAX_BATCH, ReportSchema
 
 WEBHOOK_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
@@ -96,6 +90,7 @@ class KvsProvider(Provider):
                     kind="stream",
                     external_id=stream,
                     state="error",
+                    rank=self.state_rank("error"),
                     attributes={
                         "stream_arn": report.get("streamArn"),
                         "device_id": report.get("deviceId"),
@@ -121,7 +116,10 @@ class KvsProvider(Provider):
             )
         occurred = [r["occurredAt"] for r in data["reports"] if r.get("occurredAt")]
         return Normalized(
-            dedup_key=f"kvs:{webhook_id}", occurred_at=max(occurred, default=None), jobs=jobs
+            vendor=self.vendor,
+            dedup_key=f"kvs:{webhook_id}",
+            occurred_at=max(occurred, default=None),
+            jobs=jobs,
         )
 
 

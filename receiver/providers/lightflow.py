@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from receiver.providers.base import FailureReport, JobUpdate, Normalized, SharedTokenProvider
+from receiver.providers.base import SharedTokenProvider
+from receiver.records import FailureReport, JobUpdate, Normalized
 from schemas.lightflow import AssetCallbackSchema
 
 # LightFlow's own "Unknown error": used when an asset reports status error without assetError.
@@ -24,6 +25,7 @@ class LightFlowProvider(SharedTokenProvider):
             kind="asset",
             external_id=asset_id,
             state=status,
+            rank=self.state_rank(status),
             attributes={
                 "name": data.get("assetName"),
                 "input_url": data.get("inputUrl"),
@@ -43,6 +45,7 @@ class LightFlowProvider(SharedTokenProvider):
                 )
             )
         return Normalized(
+            vendor=self.vendor,
             dedup_key=f"lightflow:{asset_id}:{status}:{code or ''}",
             occurred_at=data.get("endDate") or data.get("startDate"),
             jobs=[update],

@@ -27,15 +27,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from marshmallow import ValidationError
 
-from receiver.providers.base import (
-    FailureReport,
-    IncomingRequest,
-    JobUpdate,
-    Normalized,
-    Provider,
-    Rejection,
-    decode_json,
-)
+from receiver.providers.base import Provider, decode_json
+from receiver.records import FailureReport, IncomingRequest, JobUpdate, Normalized, Rejection
 from schemas.common import INT32_MAX
 from schemas.sns import AlarmSchema, MessageSchema
 
@@ -181,12 +174,15 @@ class SnsProvider(Provider):
             # after a failed fetch; SNS tokens stay valid for three days).
             self._confirm(data)
         if data["Type"] != "Notification":
-            return Normalized(dedup_key=dedup_key, occurred_at=data["Timestamp"], jobs=[])
+            return Normalized(self.vendor, dedup_key, data["Timestamp"], jobs=[])
         alarm = _alarm(data["Message"])
         if alarm is None:  # not a CloudWatch alarm (e.g. a test message): kept, describes nothing
-            return Normalized(dedup_key=dedup_key, occurred_at=data["Timestamp"], jobs=[])
+            return Normalized(self.vendor, dedup_key, data["Timestamp"], jobs=[])
         return Normalized(
-            dedup_key=dedup_key, occurred_at=alarm["StateChangeTime"], jobs=[_alarm_update(alarm)]
+            vendor=self.vendor,
+            dedup_key=dedup_key,
+            occurred_at=alarm["StateChangeTime"],
+            jobs=[_alarm_update(alarm)],
         )
 
     def _confirm(self, data: dict[str, Any]) -> None:

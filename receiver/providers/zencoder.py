@@ -8,14 +8,14 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
 
-from receiver.providers.base import (
+from receiver.providers.base import SharedTokenProvider
+from receiver.records import (
     FailureReport,
     FileUpdate,
     IncomingRequest,
     JobUpdate,
     Normalized,
     Rejection,
-    SharedTokenProvider,
 )
 from schemas.zencoder import NotificationSchema
 
@@ -73,8 +73,9 @@ class ZencoderProvider(SharedTokenProvider):
             kind="job",
             external_id=job_id,
             state=job["state"],
+            rank=self.state_rank(job["state"]),
             attributes=_job_attributes(job),
-            files=[_file_update(kind, media) for kind, media in files],
+            files=[self._file_update(kind, media) for kind, media in files],
         )
         input_failed = bool(data.get("input")) and data["input"]["state"] == "failed"
         for kind, media in files:
@@ -90,7 +91,23 @@ class ZencoderProvider(SharedTokenProvider):
             dedup_key = f"zencoder:{job_id}:output:{output['id']}:{output['state']}"
         else:
             dedup_key = f"zencoder:{job_id}:job:{job['state']}"
-        return Normalized(dedup_key=dedup_key, occurred_at=job.get("updated_at"), jobs=[update])
+        return Normalized(
+            vendor=self.vendor,
+            dedup_key=dedup_key,
+            occurred_at=job.get("updated_at"),
+            jobs=[update],
+        )
+
+    def _file_update(self, kind: str, media: dict[str, Any]) -> FileUpdate:
+        fields = {column: media.get(name) for name, column in FILE_FIELDS.items()}
+        fields["backup_server_used"] = bool(media.get("backup_server_used"))
+        return FileUpdate(
+            kind=kind,
+            external_id=media["id"],
+            state=media["state"],
+            rank=self.state_rank(media["state"]),
+            fields=fields,
+        )
 
 
 def _job_attributes(job: dict[str, Any]) -> dict[str, Any]:
@@ -99,12 +116,6 @@ def _job_attributes(job: dict[str, Any]) -> dict[str, Any]:
         if job.get(key):
             attributes[key] = job[key].isoformat()
     return attributes
-
-
-def _file_update(kind: str, media: dict[str, Any]) -> FileUpdate:
-    fields = {column: media.get(name) for name, column in FILE_FIELDS.items()}
-    fields["backup_server_used"] = bool(media.get("backup_server_used"))
-    return FileUpdate(kind=kind, external_id=media["id"], state=media["state"], fields=fields)
 
 
 def _file_failures(

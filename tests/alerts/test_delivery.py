@@ -22,6 +22,7 @@ from receiver.models import (
     Job,
     JobFile,
 )
+from receiver.records import NewFailure
 from tests.helpers import FIXTURES, post
 
 GROUP_WAIT = timedelta(seconds=30)
@@ -293,16 +294,16 @@ def test_info_failures_never_alert(session, rules):
     session.add_all(failures)
     session.flush()
     attributes = [
-        {
-            "id": f.id,
-            "vendor": f.vendor,
-            "category": f.category,
-            "severity": f.severity,
-            "code": f.code,
-            "backup_server": False,
-            "label": None,
-            "job": job.external_id,
-        }
+        NewFailure(
+            id=f.id,
+            vendor=f.vendor,
+            category=f.category,
+            severity=f.severity,
+            code=f.code,
+            backup_server=False,
+            label=None,
+            job=job.external_id,
+        )
         for f in failures
     ]
     enqueue_alerts(session, attributes, rules)
@@ -315,7 +316,7 @@ def test_alerts_see_the_failures_as_stored(client, session, monkeypatch):
     hands over must be what a read of the stored rows (with their job and file) gives."""
     from receiver import ingest
 
-    handed: list[dict] = []
+    handed: list[NewFailure] = []
 
     def capture(session_, new_failures, rules_):
         handed.extend(new_failures)
@@ -347,8 +348,8 @@ def test_alerts_see_the_failures_as_stored(client, session, monkeypatch):
         .outerjoin(JobFile, JobFile.id == Failure.job_file_id)
         .order_by(Failure.id)
     )
-    assert len(handed) >= 15 and any(failure["label"] for failure in handed)
-    assert sorted(handed, key=lambda f: f["id"]) == [dict(row._mapping) for row in stored]
+    assert len(handed) >= 15 and any(failure.label for failure in handed)
+    assert sorted(handed, key=lambda f: f.id) == [NewFailure(**row._mapping) for row in stored]
 
 
 def test_alerts_roll_back_with_the_notification(client, session, rules, monkeypatch):

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from receiver.alerts.rules import DEFAULT_RULES_FILE, RulesError, load_rules, parse_duration
+from receiver.records import NewFailure
 from receiver.settings import Settings, SettingsError
 
 MINIMAL = """
@@ -21,16 +22,19 @@ channels = ["hook"]
 
 
 def failure(**overrides):
-    return {
-        "vendor": "zencoder",
-        "category": "upload",
-        "severity": "error",
-        "code": "S3AccessDenied",
-        "label": "hls-720",
-        "job": "123",
-        "backup_server": False,
-        **overrides,
-    }
+    return NewFailure(
+        **{
+            "id": 1,
+            "vendor": "zencoder",
+            "category": "upload",
+            "severity": "error",
+            "code": "S3AccessDenied",
+            "label": "hls-720",
+            "job": "123",
+            "backup_server": False,
+            **overrides,
+        }
+    )
 
 
 def write(tmp_path, text):

@@ -12,14 +12,13 @@ from pathlib import Path
 from flask import Flask
 
 from receiver.alerts import init_alerts
-from receiver.catalog import default_catalog
 from receiver.db import Database
 from receiver.errors import register_error_handlers
 from receiver.health import init_health
 from receiver.logs import configure_logging, init_request_logging
 from receiver.metrics import init_metrics
-from receiver.providers import build_providers
 from receiver.settings import Settings
+from receiver.vendors import build_providers, default_catalog, failure_vendors
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -44,9 +43,10 @@ def register_extensions(app: Flask, settings: Settings) -> None:
             parents=True, exist_ok=True
         )
     Database(settings).init_app(app)
-    app.extensions["providers"] = build_providers(settings)
     # Loaded and validated once: a malformed catalog stops start-up, not a request.
-    app.extensions["catalog"] = default_catalog()
+    catalog = app.extensions["catalog"] = default_catalog()
+    app.extensions["providers"] = build_providers(settings, catalog)
+    app.extensions["vendors"] = failure_vendors()
     init_alerts(app, settings)
     init_metrics(app)
     init_health(app)

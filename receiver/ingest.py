@@ -25,7 +25,6 @@ from receiver.catalog import Catalog
 from receiver.db import get_database, get_session, utcnow
 from receiver.metrics import Metrics
 from receiver.models import Notification
-from receiver.providers.base import Provider
 from receiver.records import (
     ClassifiedFailure,
     ClassifiedJob,
@@ -42,6 +41,7 @@ from receiver.storage import (
     save_normalized,
     save_rejected,
 )
+from receiver.vendors.base import Provider
 
 # Headers that carry credentials are never stored (nor logged); everything else is kept so a
 # notification can be inspected and replayed as it came.

@@ -7,9 +7,10 @@ untouched). A set but unreachable ``TEST_DATABASE_URL`` is an error, never a sil
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -76,14 +77,24 @@ def _migrated(url: str) -> str:
     return url
 
 
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": database_url,
-        "secret_key": SECRET_KEY,
-        "vendor_tokens": dict(TOKENS),
+#: The vendors the default test app enables.
+TOKEN_VENDORS = {
+    "RECEIVER_ZENCODER_TOKEN": TOKENS["zencoder"],
+    "RECEIVER_LIGHTFLOW_TOKEN": TOKENS["lightflow"],
+}
+
+
+def make_settings(
+    database_url: str, vendor_environment: Mapping[str, str] | None = None, **overrides: object
+) -> Settings:
+    """Settings as read from an environment with these vendors' settings (the token vendors'
+    unless given), then ``overrides`` of core settings."""
+    environ = {
+        "DATABASE_URL": database_url,
+        "RECEIVER_SECRET_KEY": SECRET_KEY,
+        **(TOKEN_VENDORS if vendor_environment is None else vendor_environment),
     }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    return dataclasses.replace(Settings.from_env(environ), **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

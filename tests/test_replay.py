@@ -28,7 +28,7 @@ def test_rejected_notification_replays_into_stored_once_the_cause_is_fixed(
     assert notification.status == "rejected" and notification.replayed_at is not None
 
     # "Fix the schema": accept a missing status by patching the stored body's interpretation.
-    from receiver.providers.lightflow import LightFlowProvider
+    from receiver.vendors.lightflow.provider import LightFlowProvider
 
     original_validate = LightFlowProvider.validate
     monkeypatch.setattr(

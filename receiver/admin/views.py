@@ -171,7 +171,7 @@ def render_list(
         else None,
         first_url=url_for("admin.failures", **page_args),
         csv_url=url_for("admin.failures_csv", **args),
-        vendors=sorted(current_app.extensions["providers"]),
+        vendors=current_app.extensions["vendors"],
         categories=list(CATEGORIES),
         severities=SEVERITIES,
         statuses=FAILURE_STATUSES,

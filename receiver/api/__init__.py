@@ -18,7 +18,7 @@ from werkzeug.routing import Rule
 from receiver.admin import auth
 from receiver.api import alerts, codes, failures
 from receiver.api.schemas import ErrorSchema
-from receiver.providers.base import Provider, SharedTokenProvider
+from receiver.vendors.base import Provider, SharedTokenProvider
 
 API_CONFIG = {
     "API_TITLE": "video-failure-receiver",

@@ -1,7 +1,8 @@
 """``codes`` command group: explain a vendor code or list the catalog from a terminal.
 
 Plain click (no Flask app context) so on-call can decode a code without a database or config;
-the main ``receiver`` CLI registers this group.
+the main ``receiver`` CLI registers this group. The one module of the catalog that asks the
+vendor registry for the catalog: the rest of the package knows no vendor.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ._catalog import Catalog, default_catalog, load_catalog
+from receiver.vendors import catalog_in, default_catalog
+
+from ._catalog import Catalog
 from ._model import CATEGORIES, CatalogEntry, CatalogError
 
 _SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "green"}
@@ -56,7 +59,7 @@ def _check_vendor(catalog: Catalog, vendor: str) -> str:
 def codes(ctx: click.Context, data_dir: Path | None) -> None:
     """Explain vendor failure codes (Zencoder, LightFlow, Agora, KVS)."""
     try:
-        catalog = load_catalog(data_dir) if data_dir else default_catalog()
+        catalog = catalog_in(data_dir) if data_dir else default_catalog()
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from exc
     ctx.meta[_META_KEY] = catalog

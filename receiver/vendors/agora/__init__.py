@@ -1,0 +1,35 @@
+"""Agora Cloud Transcoding: NCS events, and the REST failures our users' code reports, both
+signed with the NCS secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from receiver.vendors.agora.codes import AgoraCodes
+from receiver.vendors.agora.provider import AgoraApiErrorProvider, AgoraProvider
+from receiver.vendors.base import Provider
+from receiver.vendors.declaration import Vendor, Wiring
+
+#: The endpoint of client-reported Agora REST failures (POST /hooks/agora/api-errors).
+API_ERRORS = "agora/api-errors"
+
+
+def _endpoints(wiring: Wiring) -> dict[str, Provider]:
+    secret = wiring.settings.agora_secret
+    if not secret:
+        return {}
+    return {"agora": AgoraProvider(secret), API_ERRORS: AgoraApiErrorProvider(secret)}
+
+
+VENDOR = Vendor(
+    name="agora",
+    title="Agora Cloud Transcoding",
+    folder=Path(__file__).parent,
+    endpoints=_endpoints,
+    codes=AgoraCodes(),
+    docs={
+        "notifications": "https://docs.agora.io/en/cloud-transcoding/reference/webhooks/ncs-events",
+        "errors": "https://docs.agora.io/en/cloud-transcoding/reference/status-codes",
+    },
+    fixture_endpoints=(("api_error_*", API_ERRORS),),
+)

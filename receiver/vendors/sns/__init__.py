@@ -1,0 +1,26 @@
+"""Amazon SNS HTTP(S) subscriptions: a signed transport for the vendors it carries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from receiver.vendors.base import Provider
+from receiver.vendors.declaration import Vendor, Wiring
+from receiver.vendors.sns.provider import SnsProvider
+
+
+def _endpoints(wiring: Wiring) -> dict[str, Provider]:
+    topics = wiring.settings.sns_topic_arns
+    return {"sns": SnsProvider(topics, wiring.carried)} if topics else {}
+
+
+VENDOR = Vendor(
+    name="sns",
+    title="Amazon SNS",
+    folder=Path(__file__).parent,
+    endpoints=_endpoints,
+    docs={
+        "http-subscriptions": "https://docs.aws.amazon.com/sns/latest/dg/sns-http-https-endpoint-as-subscriber.html",
+        "verify-signatures": "https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html",
+    },
+)

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from receiver import create_app
-from receiver.settings import Settings, _check_database_url
+from receiver.settings import Settings, database_url
 
 USER, PASSWORD = "bench", "bench-admin-password-0123456789"
 AUTH = {"Authorization": "Basic YmVuY2g6YmVuY2gtYWRtaW4tcGFzc3dvcmQtMDEyMzQ1Njc4OQ=="}
@@ -30,9 +30,9 @@ AUTH = {"Authorization": "Basic YmVuY2g6YmVuY2gtYWRtaW4tcGFzc3dvcmQtMDEyMzQ1Njc4
 def make_app(url: str) -> Any:
     return create_app(
         Settings(
-            database_url=_check_database_url(url),
+            database_url=database_url("DATABASE_URL", url),
             secret_key="bench-secret-key-0123456789abcdef",
-            vendor_tokens={"zencoder": "bench-zencoder-token-0123456789"},
+            vendor_values={"RECEIVER_ZENCODER_TOKEN": "bench-zencoder-token-0123456789"},
             admin_user=USER,
             admin_password=PASSWORD,
             admin_login_limit="100000 per minute",

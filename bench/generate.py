@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine, make_url
 from receiver.catalog import CatalogEntry, default_catalog
 from receiver.migrate import upgrade
 from receiver.models import Failure, Job, JobFile
-from receiver.settings import _check_database_url
+from receiver.settings import database_url
 
 VENDOR_SHARE = {"zencoder": 0.45, "lightflow": 0.25, "agora": 0.15, "kvs": 0.15}
 JOB_KIND = {"zencoder": "job", "lightflow": "asset", "agora": "task", "kvs": "stream"}
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
-    url = _check_database_url(args.database_url)
+    url = database_url("DATABASE_URL", args.database_url)
     engine = create_engine(url)
     upgrade(engine)
     first_ids = next_ids(engine)

@@ -18,14 +18,14 @@ from receiver.health import init_health
 from receiver.logs import configure_logging, init_request_logging
 from receiver.metrics import init_metrics
 from receiver.settings import Settings
-from receiver.vendors import build_providers, default_catalog, failure_vendors
+from receiver.vendors import build_providers, default_catalog, failure_vendors, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     # RECEIVER_INSTANCE_DIR moves the local data (SQLite file, generated secrets) elsewhere.
     app = Flask(__name__, instance_path=os.environ.get("RECEIVER_INSTANCE_DIR") or None)
     if settings is None:
-        settings = Settings.from_env(instance_path=app.instance_path)
+        settings = load_settings(instance_path=app.instance_path)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.extensions["settings"] = settings
     configure_logging(settings.secrets, json_lines=settings.log_format == "json")

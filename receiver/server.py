@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from receiver.settings import GUNICORN_THREADS, GUNICORN_TIMEOUT
+
 # The access log shows the path without the query string: a `?token=` must never be logged.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
@@ -32,8 +34,8 @@ def serve(app: Flask, bind: str, workers: int) -> None:
             "bind": bind,
             "workers": workers,
             "worker_class": "gthread",
-            "threads": 4,
-            "timeout": 30,
+            "threads": GUNICORN_THREADS.default,
+            "timeout": GUNICORN_TIMEOUT.default,
             "accesslog": "-",
             "access_log_format": ACCESS_LOG_FORMAT,
             "control_socket_disable": True,

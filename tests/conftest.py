@@ -25,6 +25,7 @@ from receiver import create_app
 from receiver.db import get_database
 from receiver.migrate import upgrade
 from receiver.settings import Settings
+from receiver.vendors import load_settings
 from tests.helpers import TOKENS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,7 +95,7 @@ def make_settings(
         "RECEIVER_SECRET_KEY": SECRET_KEY,
         **(TOKEN_VENDORS if vendor_environment is None else vendor_environment),
     }
-    return dataclasses.replace(Settings.from_env(environ), **overrides)  # type: ignore[arg-type]
+    return dataclasses.replace(load_settings(environ), **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

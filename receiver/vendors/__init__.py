@@ -8,10 +8,13 @@ rules) and, at start-up, the providers of the endpoints their settings enable.
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from receiver.catalog import Catalog, CodeRules, load_catalog, load_catalog_dir
-from receiver.settings import Settings
+from receiver.settings import CORE_FIRST, CORE_REST, Setting, Settings, SettingsError
 from receiver.vendors import agora, cloudwatch, kvs, lightflow, sns, zencoder
 from receiver.vendors.base import CarriedVendor, Provider
 from receiver.vendors.declaration import Vendor, Wiring
@@ -26,8 +29,24 @@ VENDORS: tuple[Vendor, ...] = (
 )
 
 BY_NAME = {vendor.name: vendor for vendor in VENDORS}
+#: Every vendor's settings; setting one enables its vendor.
+VENDOR_SETTINGS: tuple[Setting[Any], ...] = tuple(s for v in VENDORS for s in v.settings)
+#: Every setting, in the README's order (the vendors' after the secret key).
+SETTINGS: tuple[Setting[Any], ...] = (*CORE_FIRST, *VENDOR_SETTINGS, *CORE_REST)
 #: Every vendor's code rules, by vendor.
 CODE_RULES: dict[str, CodeRules] = {v.name: v.codes for v in VENDORS if v.codes is not None}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, instance_path: str | Path = "instance"
+) -> Settings:
+    """The core settings and every vendor's, from the environment; at least one vendor on."""
+    env = os.environ if environ is None else environ
+    settings = Settings.from_env(env, instance_path, VENDOR_SETTINGS)
+    if not settings.vendor_values:
+        variables = ", ".join(s.variable for s in VENDOR_SETTINGS)
+        raise SettingsError(f"no vendor is enabled: set at least one of {variables}")
+    return settings
 
 
 @functools.cache
@@ -63,11 +82,14 @@ def failure_vendors() -> list[str]:
 
 __all__ = [
     "BY_NAME",
+    "SETTINGS",
     "VENDORS",
+    "VENDOR_SETTINGS",
     "Vendor",
     "build_providers",
     "carried_vendors",
     "catalog_in",
     "default_catalog",
     "failure_vendors",
+    "load_settings",
 ]

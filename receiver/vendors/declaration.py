@@ -13,10 +13,11 @@ import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from receiver.catalog import Catalog, CodeRules
-from receiver.settings import Settings
-from receiver.vendors.base import CarriedVendor, Provider
+from receiver.settings import Setting, Settings, shared_secret
+from receiver.vendors.base import CarriedVendor, Provider, SharedTokenProvider
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Vendor:
     title: str
     #: The folder: its catalog data is ``codes.toml`` there.
     folder: Path
+    #: Its settings; setting one enables it.
+    settings: tuple[Setting[Any], ...] = ()
     #: Its endpoints (``/hooks/<key>``) as its settings enable them; none while disabled.
     endpoints: Callable[[Wiring], Mapping[str, Provider]] = no_endpoints
     #: How its codes are written and decoded; None for a vendor without codes (a transport).
@@ -66,3 +69,28 @@ class Vendor:
             if fnmatch.fnmatchcase(fixture, pattern):
                 return endpoint
         return self.name
+
+
+def shared_token(variable: str, title: str) -> Setting[str | None]:
+    """The setting of a vendor that cannot sign: the token we give it (see README)."""
+    return Setting(
+        variable,
+        "shared token, ≥ 16 characters",
+        None,
+        shared_secret,
+        secret=True,
+        shown_default=f"unset = {title} disabled",
+        generated=True,
+    )
+
+
+def token_endpoint(
+    endpoint: str, provider: type[SharedTokenProvider], token: Setting[str | None]
+) -> Callable[[Wiring], dict[str, Provider]]:
+    """The one endpoint of a shared-token vendor, while its token is set."""
+
+    def endpoints(wiring: Wiring) -> dict[str, Provider]:
+        value = token.value(wiring.settings)
+        return {endpoint: provider(value)} if value else {}
+
+    return endpoints

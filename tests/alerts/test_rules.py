@@ -8,7 +8,8 @@ import pytest
 
 from receiver.alerts.rules import DEFAULT_RULES_FILE, RulesError, load_rules, parse_duration
 from receiver.records import NewFailure
-from receiver.settings import Settings, SettingsError
+from receiver.settings import SettingsError
+from receiver.vendors import load_settings
 
 MINIMAL = """
 version = 1
@@ -140,11 +141,11 @@ def test_bad_rules_stop_start_up_as_a_settings_error(tmp_path):
         "RECEIVER_ALERT_RULES": str(tmp_path / "missing.toml"),
     }
     with pytest.raises(SettingsError, match="RECEIVER_ALERT_RULES: no such file"):
-        Settings.from_env(env)
+        load_settings(env)
     with pytest.raises(SettingsError, match="RECEIVER_PUBLIC_URL must be an http"):
-        Settings.from_env({**env, "RECEIVER_ALERT_RULES": "", "RECEIVER_PUBLIC_URL": "receiver"})
+        load_settings({**env, "RECEIVER_ALERT_RULES": "", "RECEIVER_PUBLIC_URL": "receiver"})
     with pytest.raises(SettingsError, match="RECEIVER_ALERT_LEASE_SECONDS"):
-        Settings.from_env({**env, "RECEIVER_ALERT_RULES": "", "RECEIVER_ALERT_LEASE_SECONDS": "0"})
+        load_settings({**env, "RECEIVER_ALERT_RULES": "", "RECEIVER_ALERT_LEASE_SECONDS": "0"})
 
 
 @pytest.mark.parametrize(

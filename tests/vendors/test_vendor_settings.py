@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from receiver.settings import Settings, SettingsError
-from receiver.vendors import build_providers, default_catalog
+from receiver.settings import SettingsError
+from receiver.vendors import build_providers, default_catalog, load_settings
+from receiver.vendors.sns import TOPIC_ARNS
 from tests.vendors.agora.kit import AGORA_SECRET
 from tests.vendors.kvs.kit import KVS_SECRET
 from tests.vendors.sns.kit import SNS_TOPIC
@@ -22,18 +23,18 @@ BASE = {"RECEIVER_SECRET_KEY": "s" * 32}
     ],
 )
 def test_each_signed_vendor_alone_enables_the_receiver(variable, value, endpoints):
-    settings = Settings.from_env({**BASE, variable: value})
+    settings = load_settings({**BASE, variable: value})
     assert sorted(build_providers(settings, default_catalog())) == endpoints
     assert AGORA_SECRET not in repr(settings) and KVS_SECRET not in repr(settings)
 
 
 def test_topic_list_is_split_and_trimmed():
-    settings = Settings.from_env({**BASE, "RECEIVER_SNS_TOPIC_ARNS": f"{SNS_TOPIC}, {SNS_TOPIC}-2"})
-    assert settings.sns_topic_arns == (SNS_TOPIC, f"{SNS_TOPIC}-2")
+    settings = load_settings({**BASE, "RECEIVER_SNS_TOPIC_ARNS": f"{SNS_TOPIC}, {SNS_TOPIC}-2"})
+    assert TOPIC_ARNS.value(settings) == (SNS_TOPIC, f"{SNS_TOPIC}-2")
 
 
 def test_signing_secrets_are_redacted_from_logs():
-    settings = Settings.from_env(
+    settings = load_settings(
         {**BASE, "RECEIVER_AGORA_SECRET": AGORA_SECRET, "RECEIVER_KVS_SECRET": KVS_SECRET}
     )
     assert {AGORA_SECRET, KVS_SECRET} <= set(settings.secrets)
@@ -52,10 +53,10 @@ def test_signing_secrets_are_redacted_from_logs():
 )
 def test_bad_values_stop_start_up_with_one_line(variable, value, mentions):
     with pytest.raises(SettingsError) as error:
-        Settings.from_env({**BASE, variable: value})
+        load_settings({**BASE, variable: value})
     assert mentions in str(error.value) and "\n" not in str(error.value)
 
 
 def test_no_vendor_message_names_the_signed_vendors_too():
     with pytest.raises(SettingsError, match="RECEIVER_KVS_SECRET, RECEIVER_SNS_TOPIC_ARNS"):
-        Settings.from_env(BASE)
+        load_settings(BASE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from receiver.settings import Setting, shared_secret
 from receiver.vendors.agora.codes import AgoraCodes
 from receiver.vendors.agora.provider import AgoraApiErrorProvider, AgoraProvider
 from receiver.vendors.base import Provider
@@ -13,9 +14,18 @@ from receiver.vendors.declaration import Vendor, Wiring
 #: The endpoint of client-reported Agora REST failures (POST /hooks/agora/api-errors).
 API_ERRORS = "agora/api-errors"
 
+SECRET = Setting[str | None](
+    "RECEIVER_AGORA_SECRET",
+    "NCS secret from Agora Console (≥ 16 characters); also signs `/hooks/agora/api-errors`",
+    None,
+    shared_secret,
+    secret=True,
+    shown_default="unset = Agora disabled",
+)
+
 
 def _endpoints(wiring: Wiring) -> dict[str, Provider]:
-    secret = wiring.settings.agora_secret
+    secret = SECRET.value(wiring.settings)
     if not secret:
         return {}
     return {"agora": AgoraProvider(secret), API_ERRORS: AgoraApiErrorProvider(secret)}
@@ -25,6 +35,7 @@ VENDOR = Vendor(
     name="agora",
     title="Agora Cloud Transcoding",
     folder=Path(__file__).parent,
+    settings=(SECRET,),
     endpoints=_endpoints,
     codes=AgoraCodes(),
     docs={

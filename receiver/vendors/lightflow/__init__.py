@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from receiver.vendors.base import Provider
-from receiver.vendors.declaration import Vendor, Wiring
+from receiver.vendors.declaration import Vendor, shared_token, token_endpoint
 from receiver.vendors.lightflow.codes import LightFlowCodes
 from receiver.vendors.lightflow.provider import LightFlowProvider
 
-
-def _endpoints(wiring: Wiring) -> dict[str, Provider]:
-    token = wiring.settings.vendor_tokens.get("lightflow")
-    return {"lightflow": LightFlowProvider(token)} if token else {}
-
+TOKEN = shared_token("RECEIVER_LIGHTFLOW_TOKEN", "LightFlow")
 
 VENDOR = Vendor(
     name="lightflow",
     title="LightFlow",
     folder=Path(__file__).parent,
-    endpoints=_endpoints,
+    settings=(TOKEN,),
+    endpoints=token_endpoint("lightflow", LightFlowProvider, TOKEN),
     codes=LightFlowCodes(),
     docs={
         "callbacks": "https://doc.haivision.com/LightFlow/1.0/callbacks",

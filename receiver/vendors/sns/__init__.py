@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from receiver.settings import Setting, sns_topic_arns
 from receiver.vendors.base import Provider
 from receiver.vendors.declaration import Vendor, Wiring
 from receiver.vendors.sns.provider import SnsProvider
 
+TOPIC_ARNS = Setting[tuple[str, ...]](
+    "RECEIVER_SNS_TOPIC_ARNS",
+    "comma-separated SNS topic ARNs whose messages (and subscriptions) are accepted",
+    (),
+    sns_topic_arns,
+    shown_default="unset = SNS disabled",
+)
+
 
 def _endpoints(wiring: Wiring) -> dict[str, Provider]:
-    topics = wiring.settings.sns_topic_arns
+    topics = TOPIC_ARNS.value(wiring.settings)
     return {"sns": SnsProvider(topics, wiring.carried)} if topics else {}
 
 
@@ -18,6 +27,7 @@ VENDOR = Vendor(
     name="sns",
     title="Amazon SNS",
     folder=Path(__file__).parent,
+    settings=(TOPIC_ARNS,),
     endpoints=_endpoints,
     docs={
         "http-subscriptions": "https://docs.aws.amazon.com/sns/latest/dg/sns-http-https-endpoint-as-subscriber.html",

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from receiver.vendors.base import Provider
-from receiver.vendors.declaration import Vendor, Wiring
+from receiver.vendors.declaration import Vendor, shared_token, token_endpoint
 from receiver.vendors.zencoder.codes import ZencoderCodes
 from receiver.vendors.zencoder.provider import ZencoderProvider
 
-
-def _endpoints(wiring: Wiring) -> dict[str, Provider]:
-    token = wiring.settings.vendor_tokens.get("zencoder")
-    return {"zencoder": ZencoderProvider(token)} if token else {}
-
+TOKEN = shared_token("RECEIVER_ZENCODER_TOKEN", "Zencoder")
 
 VENDOR = Vendor(
     name="zencoder",
     title="Zencoder",
     folder=Path(__file__).parent,
-    endpoints=_endpoints,
+    settings=(TOKEN,),
+    endpoints=token_endpoint("zencoder", ZencoderProvider, TOKEN),
     codes=ZencoderCodes(),
     docs={
         "notifications": "https://zencoder.support.brightcove.com/encoding-settings/general/encoding-settings-notifications.html",

@@ -77,8 +77,8 @@ def export_child(url: str, via: str, since: str | None = None) -> None:
         response.close()
     else:
         from receiver.admin.export import csv_lines
-        from receiver.admin.query import FailureFilters
         from receiver.db import get_session
+        from receiver.failures import FailureFilters
 
         with app.app_context(), open("/dev/null", "wb") as sink:
             filters = FailureFilters(since=date.fromisoformat(since) if since else None)
@@ -116,8 +116,8 @@ def query_baseline(app: Any, path: str, repeat: int = 5) -> float:
     """The same page's SQL alone (same filters, cursor and limit), median ms: the floor."""
     from werkzeug.datastructures import MultiDict
 
-    from receiver.admin.query import failure_page, load_query
     from receiver.db import get_session
+    from receiver.failures import failure_page, load_query
 
     args = MultiDict([pair.split("=", 1) for pair in path.partition("?")[2].split("&") if pair])
     times = []
@@ -135,7 +135,7 @@ def psql_copy_baseline(url: str, since: str | None = None) -> dict[str, float]:
     """psql's \\copy of the same columns and order: the fastest a CSV of these rows can be made."""
     from sqlalchemy.dialects import postgresql
 
-    from receiver.admin.query import FailureFilters, select_newest_first
+    from receiver.failures import FailureFilters, select_newest_first
 
     statement = select_newest_first(
         FailureFilters(since=date.fromisoformat(since) if since else None)

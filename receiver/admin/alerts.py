@@ -21,7 +21,6 @@ from wtforms import StringField
 from wtforms import ValidationError as FormError
 from wtforms.validators import DataRequired, Length
 
-from receiver.admin.query import failures_by_id, keyset_page, load_query
 from receiver.admin.views import bp
 from receiver.alerts import alert_rules, history
 from receiver.alerts.groups import (
@@ -36,6 +35,7 @@ from receiver.alerts.groups import (
 )
 from receiver.alerts.rules import parse_duration
 from receiver.db import get_session, utcnow
+from receiver.failures import failures_by_id, keyset_page, load_query
 from receiver.models import AlertGroup, Silence
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from receiver.admin.query import DailyCounts
 from receiver.catalog import CATEGORIES
+from receiver.failures import DailyCounts
 
 WIDTH = 900
 LEFT, TOP = 40, 28  # room for the count labels, and for the caption above the plot

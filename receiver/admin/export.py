@@ -25,9 +25,9 @@ from sqlalchemy import ColumnElement, Integer, any_, bindparam, case, func, lite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from receiver.admin.query import COLUMN_NAMES, FailureFilters, iter_failures, select_newest_first
+from receiver.failures import COLUMN_NAMES, FailureFilters, iter_failures, select_newest_first
 
-#: CSV column -> the field of a failure row (receiver.admin.query.COLUMNS) it comes from.
+#: CSV column -> the field of a failure row (receiver.failures.COLUMNS) it comes from.
 FIELDS = {
     "id": "id",
     "occurred_at": "occurred_at",

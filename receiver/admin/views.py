@@ -32,7 +32,11 @@ from receiver.admin import auth
 from receiver.admin.chart import build_chart
 from receiver.admin.export import csv_lines, export_filename
 from receiver.admin.present import pretty_body
-from receiver.admin.query import (
+from receiver.admin.security import EMBEDDABLE_SVG_HEADERS
+from receiver.alerts.groups import group_for_failure
+from receiver.catalog import CATEGORIES, SEVERITIES
+from receiver.db import get_database, get_session, utcnow
+from receiver.failures import (
     DEFAULT_PAGE_SIZE,
     FAILURE_STATUSES,
     Cursor,
@@ -42,10 +46,6 @@ from receiver.admin.query import (
     load_query,
     rejected_page,
 )
-from receiver.admin.security import EMBEDDABLE_SVG_HEADERS
-from receiver.alerts.groups import group_for_failure
-from receiver.catalog import CATEGORIES, SEVERITIES
-from receiver.db import get_database, get_session, utcnow
 from receiver.ingest import replay
 from receiver.models import Failure, Job, Notification
 

@@ -226,6 +226,20 @@ def test_retries_back_off_and_give_up_after_max_age(client, session, channel, wo
     assert 2 <= attempts(session, "error") <= 26
 
 
+def test_a_failed_delivery_keeps_what_it_tried_to_say(client, session, channel, worker, clock):
+    """The history shows a message that never got through as it would have read."""
+    post_failures(client, 3)
+    channel.script["/hook"] = [503]
+    clock.advance(seconds=31)
+    worker.run_once()
+    hook = session.scalar(select(AlertNotification).where(AlertNotification.channel == "hook"))
+    session.refresh(hook)
+    assert (hook.status, hook.failure_count) == ("pending", 3)
+    [tried] = [received.body for received in channel.received if received.path == "/hook"]
+    assert (hook.title, hook.body) == (tried["title"], tried["message"])
+    assert "lightflow" in hook.title and "3 failure" in hook.body
+
+
 def test_pagerduty_rejecting_an_event_is_not_retried(client, session, channel, worker, clock):
     post_failures(client, 1)
     clock.advance(seconds=31)

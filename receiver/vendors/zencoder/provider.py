@@ -17,6 +17,7 @@ from receiver.records import (
     Rejection,
 )
 from receiver.vendors.base import SharedTokenProvider
+from receiver.vendors.zencoder.codes import class_in_link
 from schemas.zencoder import NotificationSchema
 
 XML_TYPES = frozenset({"application/xml", "text/xml"})
@@ -124,11 +125,12 @@ def _file_failures(
     """The failures one media file reports: a failed state, and/or files sent to the backup."""
     prefix = f"zencoder:{job_id}:{kind}:{media['id']}"
     reports = []
+    own_class = media.get("error_class") or _class_named_in(media.get("error_link"))
     # Outputs of a job whose input failed carry no error of their own: the input's failure
     # already says what happened, so don't invent one per output.
-    explained_by_input = kind == "output" and input_failed and not media.get("error_class")
+    explained_by_input = kind == "output" and input_failed and not own_class
     if media["state"] == "failed" and not explained_by_input:
-        code = media.get("error_class") or f"{kind.capitalize()}Failed"
+        code = own_class or f"{kind.capitalize()}Failed"
         reports.append(
             FailureReport(
                 code=code,
@@ -141,7 +143,7 @@ def _file_failures(
         )
     if media.get("backup_server_used"):
         # The files exist, but in Zencoder's bucket instead of where the job asked: the cause is
-        # the primary upload error, named by the last segment of its documentation link.
+        # the primary upload error, named by its documentation link.
         for upload, message_field, link_field in (
             ("video", "primary_upload_error_message", "primary_upload_error_link"),
             (
@@ -152,7 +154,7 @@ def _file_failures(
         ):
             if upload == "thumbnails" and not (media.get(message_field) or media.get(link_field)):
                 continue
-            code = _error_class_from_link(media.get(link_field)) or "BackupServerUsed"
+            code = _class_named_in(media.get(link_field)) or "BackupServerUsed"
             reports.append(
                 FailureReport(
                     code=code,
@@ -168,11 +170,11 @@ def _file_failures(
     return reports
 
 
-def _error_class_from_link(link: str | None) -> str | None:
-    if not link:
-        return None
-    last_segment = link.rstrip("/").rsplit("/", 1)[-1]
-    return last_segment if last_segment.isidentifier() else None
+def _class_named_in(link: str | None) -> str | None:
+    """The error class a documentation link names, if it names one: older notifications carry
+    it only there (``http://zencoder.com/docs/errors/#NoMediaError``), not in error_class."""
+    name = class_in_link(link) if link else ""
+    return name if name.isidentifier() else None
 
 
 def decode_xml(body: bytes) -> Any:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from receiver.models import Failure, Job, JobFile
-from tests.helpers import FIXTURES, post, post_fixture
+from tests.helpers import FIXTURES, fixture_bytes, post, post_fixture
 from tests.vendors.kits import fixture_files
 
 ZENCODER_FIXTURES = [path.name for path in fixture_files("zencoder")]
@@ -95,6 +95,36 @@ def test_failed_output_records_error_class_message_and_link(client, session):
         "TranscodingError",
     )
     assert failure.severity in {"critical", "error", "warning", "info"}
+
+
+def test_error_class_named_only_in_the_link_is_the_code(client, session):
+    """Older notifications name the class only in error_link (``…/errors/#NoMediaError``)."""
+    post_fixture(client, "zencoder", "output_failed_error_link_only.json")
+    [failure] = failures(session)
+    assert (failure.code, failure.category, failure.code_name) == ("NoMediaError", "input", None)
+    assert failure.link == "http://zencoder.com/docs/errors/#NoMediaError"
+    assert session.get(JobFile, failure.job_file_id).error_class is None  # stored as sent
+
+
+def test_failed_input_named_only_in_the_link_explains_its_outputs(client, session):
+    payload = json.loads(fixture_bytes("zencoder", "job_failed_input_download.json"))
+    del payload["input"]["error_class"]
+    payload["input"]["error_link"] = "http://zencoder.com/docs/errors/#DownloadAccessDeniedError"
+    post(client, "zencoder", json.dumps(payload).encode())
+    [failure] = failures(session)  # one: the outputs that never ran have no failure of their own
+    assert (failure.code, failure.category) == ("DownloadAccessDeniedError", "credentials")
+    assert session.get(JobFile, failure.job_file_id).kind == "input"
+
+
+@pytest.mark.parametrize(
+    "link", ["http://zencoder.com/docs/errors/#UploadAccessDeniedError", "UploadAccessDeniedError"]
+)
+def test_primary_upload_error_named_by_anchor_or_alone(client, session, link):
+    payload = json.loads(fixture_bytes("zencoder", "output_backup_thumbnail_failed.json"))
+    payload["output"]["primary_upload_error_link"] = link
+    payload["output"]["primary_thumbnail_upload_error_link"] = link
+    post(client, "zencoder", json.dumps(payload).encode())
+    assert [f.code for f in failures(session)] == ["UploadAccessDeniedError"] * 2
 
 
 def test_xml_notification_is_stored_like_its_json_twin(client, session):

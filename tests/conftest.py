@@ -35,6 +35,15 @@ SECRET_KEY = "test-secret-key-0123456789abcdef"
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite fixtures/<vendor>/<name>.expected.json from what the receiver stores "
+        "(on SQLite; PostgreSQL then compares): review their diff before committing",
+    )
+
+
 def postgres_url(schema: str) -> str | None:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from receiver.models import Failure, Job
 from tests.helpers import FIXTURES, post, post_fixture
+from tests.vendors.kits import fixture_files
 
-ERROR_FIXTURES = sorted(p.name for p in (FIXTURES / "lightflow").glob("asset_error_*.json"))
+ERROR_FIXTURES = [p.name for p in fixture_files("lightflow") if p.name.startswith("asset_error_")]
 
 
 def asset(session, uuid: str) -> Job:

@@ -79,8 +79,8 @@ class FailureFilters:
         """From the output of :class:`FailureQuerySchema` (ignores cursor and limit)."""
         return cls(**{name: args.get(name) for name in cls.__dataclass_fields__})
 
-    def query_args(self) -> dict[str, str]:
-        """The filters as URL query arguments (to keep them in links)."""
+    def query_args(self) -> dict[str, Any]:
+        """The filters as URL query arguments (to keep them in links): text values."""
         return {
             name: value.isoformat() if isinstance(value, date) else value
             for name in self.__dataclass_fields__
@@ -170,7 +170,8 @@ def _text_branches(text: str) -> tuple[ColumnElement[bool], ...]:
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
     def like(column: Any) -> ColumnElement[bool]:
-        return column.ilike(pattern, escape="\\")
+        condition: ColumnElement[bool] = column.ilike(pattern, escape="\\")
+        return condition
 
     jobs = select(Job.id).where(like(Job.external_id))
     files = select(JobFile.id).where(or_(like(JobFile.external_id), like(JobFile.label)))
@@ -216,8 +217,9 @@ def select_newest_first(filters: FailureFilters) -> Select[Any]:
 
 
 def _joined() -> Select[Any]:
+    columns: tuple[Any, ...] = COLUMNS  # the row's fields are named, not typed, by position
     return (
-        select(*COLUMNS)
+        select(*columns)
         .join_from(Failure, Job, Failure.job_id == Job.id)
         .outerjoin(JobFile, Failure.job_file_id == JobFile.id)
     )
@@ -291,7 +293,8 @@ def iter_failures(
 
 
 def count_failures(session: Session, filters: FailureFilters) -> int:
-    return session.scalar(select(func.count()).select_from(Failure).where(*conditions(filters)))
+    counted = session.scalar(select(func.count()).select_from(Failure).where(*conditions(filters)))
+    return counted or 0
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ class EmbeddedServer(BaseApplication):
         for name, value in self.options.items():
             self.cfg.set(name, value)
 
-    def load(self) -> Flask:
+    # Flask is a WSGI app; the stubs' start_response type is narrower than the one Flask takes.
+    def load(self) -> Flask:  # type: ignore[override]
         return self.application
 
 

@@ -77,7 +77,7 @@ class Setting(Generic[T]):
     def default_text(self) -> str:
         if self.shown_default is not None:
             return self.shown_default
-        value = self.default
+        value: object = self.default
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return "unset" if value is None else f"`{value}`"

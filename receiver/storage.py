@@ -15,14 +15,15 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, case, or_, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
-from receiver.db import insert_for, utcnow
+from receiver.db import insert_for, rowcount, table_of, utcnow
 from receiver.models import Failure, Job, JobFile, Notification
 from receiver.records import (
     ClassifiedFailure,
     ClassifiedNotification,
+    FailureReport,
     FileUpdate,
     JobUpdate,
     NewFailure,
@@ -131,7 +132,7 @@ def save_normalized(
         }
         for failure in job.failures:
             report = failure.report
-            file_id, label = files.get((report.file_kind, report.file_external_id), (None, None))
+            file_id, label = _file_of(files, report)
             failure_id = _insert_failure(
                 connection, vendor, notification_id, job_id, file_id, failure, occurred_at
             )
@@ -151,6 +152,15 @@ def save_normalized(
         if job.update.recovered_at is not None:
             resolve_failures(connection, job_id, job.update.recovered_at)
     return tuple(new_failures)
+
+
+def _file_of(
+    files: dict[tuple[str, str], tuple[int, str | None]], report: FailureReport
+) -> tuple[int | None, str | None]:
+    """The (id, label) of the file a failure concerns, if any."""
+    if report.file_kind is None or report.file_external_id is None:
+        return None, None
+    return files.get((report.file_kind, report.file_external_id), (None, None))
 
 
 def resolve_failures(connection: Connection, job_id: int, recovered_at: datetime) -> int:
@@ -192,7 +202,9 @@ def _raw_columns(raw: RawNotification) -> dict[str, Any]:
 
 # Statements are built once per dialect (and per set of file columns) and executed with
 # parameters: building them per request with literal values cost more than the database work.
-def _execute(connection: Connection, build: Callable[[str], Any], params: dict[str, Any]) -> Any:
+def _execute(
+    connection: Connection, build: Callable[[str], Any], params: dict[str, Any]
+) -> CursorResult[Any]:
     return connection.execute(build(connection.dialect.name), params)
 
 
@@ -208,7 +220,7 @@ def _claim_statement(dialect: str) -> Any:
 
 @cache
 def _duplicate_statement(_dialect: str) -> Any:
-    table = Notification.__table__
+    table = table_of(Notification)
     return (
         update(table)
         .where(table.c.dedup_key == bindparam("key"))
@@ -218,9 +230,10 @@ def _duplicate_statement(_dialect: str) -> Any:
 
 
 def _count_duplicate(connection: Connection, dedup_key: str, raw: RawNotification) -> int:
-    return _execute(
+    original: int = _execute(
         connection, _duplicate_statement, {"key": bounded_key(dedup_key), "at": raw.received_at}
     ).scalar_one()
+    return original
 
 
 def _state_columns(table: Any, excluded: Any) -> dict[str, Any]:
@@ -250,7 +263,7 @@ def _job_statement(dialect: str) -> Any:
 
 def _upsert_job(connection: Connection, vendor: str, external_id: str, job: JobUpdate) -> int:
     now = utcnow()
-    return _execute(
+    job_id: int = _execute(
         connection,
         _job_statement,
         {
@@ -264,6 +277,7 @@ def _upsert_job(connection: Connection, vendor: str, external_id: str, job: JobU
             "updated_at": now,
         },
     ).scalar_one()
+    return job_id
 
 
 @cache
@@ -285,7 +299,7 @@ def _upsert_file(connection: Connection, job_id: int, file: FileUpdate) -> tuple
     carried = frozenset(
         name for name, value in file.fields.items() if value is not None and value is not False
     )
-    return _execute(
+    row = _execute(
         connection,
         lambda dialect: _file_statement(dialect, carried),
         {
@@ -300,6 +314,7 @@ def _upsert_file(connection: Connection, job_id: int, file: FileUpdate) -> tuple
             "updated_at": utcnow(),
         },
     ).one()
+    return row.id, row.label
 
 
 @cache
@@ -322,7 +337,7 @@ def _insert_failure(
     occurred_at: datetime,
 ) -> int | None:
     report = failure.report
-    return _execute(
+    failure_id: int | None = _execute(
         connection,
         _failure_statement,
         dict(
@@ -345,6 +360,7 @@ def _insert_failure(
             fingerprint=bounded_key(report.fingerprint),
         ),
     ).scalar()
+    return failure_id
 
 
 def reclassify_failures(session: Session, lookup: Callable[[str, str], Any]) -> int:
@@ -377,5 +393,5 @@ def reclassify_failures(session: Session, lookup: Callable[[str, str], Any]) -> 
             )
             .execution_options(synchronize_session=False)
         )
-        changed += result.rowcount
+        changed += rowcount(result)
     return changed

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from typing import cast
 from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, redirect, request, session, url_for
@@ -30,7 +31,7 @@ REALM = 'Basic realm="receiver admin", charset="UTF-8"'
 
 
 def settings() -> Settings:
-    return current_app.extensions["settings"]
+    return cast(Settings, current_app.extensions["settings"])
 
 
 class LoginThrottle:
@@ -62,7 +63,7 @@ class LoginThrottle:
 
 
 def login_throttle() -> LoginThrottle:
-    return current_app.extensions["login_throttle"]
+    return cast(LoginThrottle, current_app.extensions["login_throttle"])
 
 
 def refuse_throttled_client() -> None:

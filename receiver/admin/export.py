@@ -15,7 +15,7 @@ rows are streamed and passed on in chunks of ``batch_size`` rows.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -82,7 +82,7 @@ def csv_lines(
 
 def _copied_chunks(
     session: Session, filters: FailureFilters, batch_size: int
-) -> Iterator[tuple[int, bytes]]:
+) -> Generator[tuple[int, bytes]]:
     dialect = session.get_bind().dialect
     statement = select_newest_first(filters)
     cells = [_sql_cell(name, statement.selected_columns[name]) for name in FIELDS.values()]
@@ -93,7 +93,9 @@ def _copied_chunks(
     for name, value in compiled.construct_params().items():
         processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
         params[name] = processor(value) if processor else value
-    cursor = session.connection().connection.driver_connection.cursor()
+    driver = session.connection().connection.driver_connection
+    assert driver is not None  # a checked-out connection has its driver's
+    cursor = driver.cursor()
     # ENCODING: UTF-8 whatever the connection's client_encoding, like the SQLite path.
     command = f"COPY ({compiled}) TO STDOUT (FORMAT csv, ENCODING 'UTF8')"
     with cursor, cursor.copy(command, params) as copy:
@@ -117,7 +119,7 @@ _FORMULA_CODES = bindparam(
 )
 
 
-def _sql_cell(field: str, column: Any) -> ColumnElement[Any]:
+def _sql_cell(field: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
     """The cell text of one column, made by PostgreSQL exactly as :func:`_formatter` makes it."""
     if field == "occurred_at":
         # isoformat() writes microseconds only when they are not zero.
@@ -136,7 +138,7 @@ def _sql_cell(field: str, column: Any) -> ColumnElement[Any]:
 
 def _formatted_chunks(
     session: Session, filters: FailureFilters, batch_size: int
-) -> Iterator[tuple[int, bytes]]:
+) -> Generator[tuple[int, bytes]]:
     lines: list[str] = []
     # csv.writer quotes the cells containing a character of its line terminator, and COPY quotes
     # those containing CR or LF: so the writer ends lines with CRLF (quoting both), and the lines

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from receiver.alerts.outbox import cancel_waiting, schedule
 from receiver.alerts.rules import Rule, RuleSet
-from receiver.db import insert_for, utcnow
+from receiver.db import insert_for, table_of, utcnow
 from receiver.models import AlertGroup, AlertGroupFailure, Silence
 from receiver.records import NewFailure
 
@@ -68,7 +68,7 @@ def enqueue_alerts(
     ]
     # Linked before deciding, so a threshold counts this notification's failures too.
     session.execute(
-        insert(AlertGroupFailure.__table__),
+        insert(table_of(AlertGroupFailure)),
         [
             {"group_id": group.id, "failure_id": failure_id, "created_at": now}
             for group, batch in groups
@@ -95,7 +95,10 @@ def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: dateti
         "created_at": now,
     }
     statement = _group_statement(session.get_bind().dialect.name)
-    return session.scalars(statement, params, execution_options={"populate_existing": True}).one()
+    group: AlertGroup = session.scalars(
+        statement, params, execution_options={"populate_existing": True}
+    ).one()
+    return group
 
 
 @functools.cache
@@ -142,7 +145,7 @@ def _advance(
                 AlertGroupFailure.created_at > now - rule.threshold.window,
             )
         )
-        if recent <= rule.threshold.count:  # "more than N in the window"
+        if (recent or 0) <= rule.threshold.count:  # "more than N in the window"
             return
     if regression:
         _reopen(group)
@@ -339,15 +342,17 @@ def housekeeping(session: Session, rules: RuleSet, now: datetime) -> None:
         return
     silences = active_silences(session, now)
     for group in expired:
-        rule = rules.by_name.get(group.rule)
+        group_rule = rules.by_name.get(group.rule)
         if silence := matching_silence(silences, group.labels):
             group.state, group.silenced_until = "silenced", silence.ends_at
-        elif rule is not None and group.failure_count > group.notified_count:
+        elif group_rule is not None and group.failure_count > group.notified_count:
             # Failures arrived during the silence: tell them now.
-            schedule(session, group.id, rules.enabled_channels(rule), "firing", now, now)
-        elif rule is not None:
-            due = (group.last_notified_at or now) + rule.repeat_interval
-            schedule(session, group.id, rules.enabled_channels(rule), "repeat", max(due, now), now)
+            channels = rules.enabled_channels(group_rule)
+            schedule(session, group.id, channels, "firing", now, now)
+        elif group_rule is not None:
+            due = (group.last_notified_at or now) + group_rule.repeat_interval
+            channels = rules.enabled_channels(group_rule)
+            schedule(session, group.id, channels, "repeat", max(due, now), now)
 
 
 def group_for_failure(session: Session, failure_id: int) -> list[AlertGroup]:

@@ -142,15 +142,17 @@ def parse_duration(value: Any) -> timedelta:
     raise ValidationError(f"Not a valid duration: {value!r} (use e.g. 30s, 5m, 4h, 1d).")
 
 
-class Duration(fields.Field):
+class Duration(fields.Field[timedelta]):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> timedelta:
         return parse_duration(value)
 
 
-class Patterns(fields.Field):
+class Patterns(fields.Field[tuple[str, ...]]):
     """One value or a list of values; glob patterns (``*``, ``?``, ``[...]``) allowed."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> tuple[str, ...]:
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list) or not values:
             raise ValidationError("Must be a string or a non-empty list of strings.")
@@ -257,7 +259,7 @@ class RulesFileSchema(Schema):
     @validates_schema
     def check_references(self, data: dict[str, Any], **kwargs: Any) -> None:
         seen: set[str] = set()
-        errors: dict[str, Any] = {}
+        errors: dict[int, Any] = {}
         for index, rule in enumerate(data["rules"]):
             if rule["name"] in seen:
                 errors[index] = {"name": [f"Rule {rule['name']!r} is defined twice."]}

@@ -235,7 +235,7 @@ class Worker:
         self._log_delivery(message, channel, outcome, duration_ms)
         now = self.clock()
         if outcome.error:
-            self._retry_later(session, message, outcome, now)
+            self._retry_later(session, message, outcome.error, outcome.permanent, now)
             return
         sent = self._mark_sent(session, message, now)
         if sent is None:
@@ -274,7 +274,7 @@ class Worker:
         )
 
     def _retry_later(
-        self, session: Session, message: Message, outcome: Delivery, now: datetime
+        self, session: Session, message: Message, error: str, permanent: bool, now: datetime
     ) -> None:
         row = session.scalars(select(AlertNotification).where(*self._owned(message))).one_or_none()
         if row is not None:
@@ -282,10 +282,10 @@ class Worker:
             row.failure_count = message.failure_count
             row.title = message.title
             row.body = message.body
-            retry_later(session, row, now, outcome.error, self.max_age, outcome.permanent)
-        log.warning("alert #%s failed: %s", message.notification_id, outcome.error)
+            retry_later(session, row, now, error, self.max_age, permanent)
+        log.warning("alert #%s failed: %s", message.notification_id, error)
 
-    def _mark_sent(self, session: Session, message: Message, now: datetime) -> Row[Any] | None:
+    def _mark_sent(self, session: Session, message: Message, now: datetime) -> Row[int, str] | None:
         """Settle the message as sent; its group and channel, or None if the lease was lost."""
         return session.execute(
             update(AlertNotification)
@@ -336,7 +336,7 @@ class Worker:
         row.lease_owner = row.lease_expires_at = None
 
 
-def _example(failure: Row[Any]) -> str:
+def _example(failure: Row[*tuple[Any, ...]]) -> str:
     where = f"job {failure.job}" + (f" output {failure.label!r}" if failure.label else "")
     text = (failure.message or failure.code_name or "").strip().splitlines()
     return f"{where}: {failure.code} {text[0][:200] if text else ''}".rstrip()

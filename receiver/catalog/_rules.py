@@ -56,7 +56,7 @@ class CodeRules:
     numeric: ClassVar[bool] = False
     #: Entry fields only this vendor's data file has, as marshmallow fields; their values are
     #: copied into the entry's details.
-    entry_fields: ClassVar[Mapping[str, fields.Field]] = {}
+    entry_fields: ClassVar[Mapping[str, fields.Field[Any]]] = {}
 
     def parse(self, raw: object) -> Parsed:
         """The canonical spellings ``raw`` may stand for, tried in order."""

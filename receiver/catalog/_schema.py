@@ -25,7 +25,7 @@ from ._rules import CodeRules
 not_blank = validate.Regexp(r"\s*\S", error="Must not be empty.")
 
 
-class CodeField(fields.Field):
+class CodeField(fields.Field[str]):
     """A code as the vendor writes it: an integer (LightFlow) or a non-empty string."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -58,7 +58,7 @@ class EntrySchema(Schema):
     definition = fields.Url(load_default=None, schemes={"http", "https"})
 
 
-class ForeignField(fields.Field):
+class ForeignField(fields.Field[None]):
     """A field another vendor's entries have, named as such rather than as unknown."""
 
     def __init__(self, owner: str) -> None:
@@ -109,7 +109,10 @@ class CatalogFileSchema(Schema):
 def file_schema(rules: CodeRules, foreign: Mapping[str, str]) -> CatalogFileSchema:
     """The schema of a file of the vendor with these ``rules``; ``foreign`` maps the entry
     fields only other vendors have to their vendor."""
-    own = {name: ForeignField(owner) for name, owner in foreign.items()} | rules.entry_fields
+    own: dict[str, fields.Field[Any]] = {
+        name: ForeignField(owner) for name, owner in foreign.items()
+    }
+    own.update(rules.entry_fields)
     entries = fields.List(
         fields.Nested(EntrySchema.from_dict(own)), required=True, validate=validate.Length(min=1)
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import click
 from flask.cli import with_appcontext
@@ -37,7 +38,7 @@ _META_KEY = "receiver.catalog"
 
 
 def _catalog(ctx: click.Context) -> Catalog:
-    return ctx.meta[_META_KEY]
+    return cast(Catalog, ctx.meta[_META_KEY])
 
 
 def _check_vendor(catalog: Catalog, vendor: str) -> str:

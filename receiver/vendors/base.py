@@ -68,7 +68,7 @@ class Provider(ABC):
         if not isinstance(payload, dict):
             raise Rejection(422, "invalid", "the body must be a JSON object")
         try:
-            return self.schema.load(payload)
+            loaded: dict[str, Any] = self.schema.load(payload)
         except ValidationError as error:
             raise Rejection(
                 422,
@@ -76,6 +76,7 @@ class Provider(ABC):
                 "the notification does not match the schema",
                 error.normalized_messages(),
             ) from None
+        return loaded
 
     @abstractmethod
     def normalize(self, data: dict[str, Any]) -> Normalized:
@@ -153,7 +154,7 @@ def decode_json(body: bytes) -> Any:
 
 def _is_json_suffix(content_type: str | None) -> bool:
     return (
-        bool(content_type)
+        content_type is not None
         and content_type.startswith("application/")
         and content_type.endswith("+json")
     )

@@ -83,7 +83,8 @@ def fetch_from_sns(url: str) -> bytes:
     if not is_sns_url(url):
         raise ValueError("not an https://sns.<region>.amazonaws.com URL")
     with _opener.open(url, timeout=5) as response:  # https only: checked above
-        return response.read(MAX_FETCH_BYTES)
+        content: bytes = response.read(MAX_FETCH_BYTES)
+    return content
 
 
 class SnsProvider(Provider):
@@ -114,8 +115,8 @@ class SnsProvider(Provider):
             raise Rejection(
                 403, "forbidden", "topic not allowed: add it to RECEIVER_SNS_TOPIC_ARNS"
             )
-        algorithm = SIGNATURE_HASHES.get(_string(message, "SignatureVersion"))
-        fields = SIGNED_FIELDS.get(_string(message, "Type"))
+        algorithm = SIGNATURE_HASHES.get(_string(message, "SignatureVersion") or "")
+        fields = SIGNED_FIELDS.get(_string(message, "Type") or "")
         if algorithm is None or fields is None:
             raise Rejection(401, "unauthorized", "unsupported SNS message type or SignatureVersion")
         try:
@@ -158,15 +159,15 @@ class SnsProvider(Provider):
         except ValueError:
             raise Rejection(401, "unauthorized", "SigningCertURL is not a certificate") from None
         now = datetime.now(UTC)
-        key = certificate.public_key()
+        public_key = certificate.public_key()
         valid = certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc
-        if not valid or not isinstance(key, rsa.RSAPublicKey):
+        if not valid or not isinstance(public_key, rsa.RSAPublicKey):
             raise Rejection(401, "unauthorized", "the SNS signing certificate is not usable")
         with self._lock:
             if len(self._keys) >= MAX_CACHED_CERTIFICATES:
                 self._keys.clear()
-            self._keys[url] = key
-        return key
+            self._keys[url] = public_key
+        return public_key
 
     def normalize(self, data: dict[str, Any]) -> Normalized:
         dedup_key = f"sns:{data['MessageId']}"  # the same id as the x-amz-sns-message-id header

@@ -3,6 +3,7 @@
 
     python scripts/settings_table.py           # print it
     python scripts/settings_table.py --write   # replace the table in README.md
+    python scripts/settings_table.py --check   # exit 1 if README.md's differs (pre-commit)
 
 The table sits between two markers in README.md; ``tests/test_settings.py`` fails while it
 differs from the declarations (core settings in receiver/settings.py, each vendor's in its
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from receiver.settings import markdown_table
@@ -38,11 +40,18 @@ def readme_table(text: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="replace the table in README.md")
-    if not parser.parse_args().write:
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--write", action="store_true", help="replace the table in README.md")
+    action.add_argument("--check", action="store_true", help="exit 1 if README.md's differs")
+    args = parser.parse_args()
+    if not (args.write or args.check):
         print(table(), end="")
         return
     text = README.read_text(encoding="utf-8")
+    if args.check:
+        if readme_table(text) != table():
+            sys.exit(f"{README.name}: the Configuration table differs: run {__file__} --write")
+        return
     readme_table(text)  # the markers are there
     README.write_text(TABLE.sub(lambda _: START + table() + END, text), encoding="utf-8")
 

@@ -110,7 +110,7 @@ def standard_webhooks_secret(variable: str, raw: str) -> str:
     return raw
 
 
-def sns_topic_arns(variable: str, raw: str) -> tuple[str, ...]:
+def sns_topic_arns(variable: str, raw: str) -> tuple[str, ...] | None:
     arns = tuple(arn.strip() for arn in raw.split(",") if arn.strip())
     for arn in arns:
         if not SNS_TOPIC_ARN.fullmatch(arn):
@@ -118,7 +118,7 @@ def sns_topic_arns(variable: str, raw: str) -> tuple[str, ...]:
                 f"{variable}: {arn[:100]!r} is not an SNS topic ARN "
                 "(arn:aws:sns:<region>:<account>:<topic>)"
             )
-    return arns
+    return arns or None
 
 
 def whole_number(minimum: int = 1) -> Parser[int]:

@@ -43,7 +43,7 @@ def load_settings(
     """The core settings and every vendor's, from the environment; at least one vendor on."""
     env = os.environ if environ is None else environ
     settings = Settings.from_env(env, instance_path, VENDOR_SETTINGS)
-    if not settings.vendor_values:
+    if not any(settings.vendor_values.values()):
         variables = ", ".join(s.variable for s in VENDOR_SETTINGS)
         raise SettingsError(f"no vendor is enabled: set at least one of {variables}")
     return settings

@@ -13,7 +13,7 @@ import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from receiver.catalog import Catalog, CodeRules
 from receiver.settings import Setting, Settings, shared_secret
@@ -47,7 +47,8 @@ class Vendor:
     folder: Path
     #: Its settings; setting one enables it.
     settings: tuple[Setting[Any], ...] = ()
-    #: Its endpoints (``/hooks/<key>``) as its settings enable them; none while disabled.
+    #: Its endpoints (``/hooks/<key>``) as its settings enable them (:func:`enabled_by`);
+    #: none while disabled.
     endpoints: Callable[[Wiring], Mapping[str, Provider]] = no_endpoints
     #: How its codes are written and decoded; None for a vendor without codes (a transport).
     codes: CodeRules | None = None
@@ -71,6 +72,22 @@ class Vendor:
         return self.name
 
 
+T = TypeVar("T")
+Endpoints = Callable[[Wiring], Mapping[str, Provider]]
+
+
+def enabled_by(
+    setting: Setting[T | None], build: Callable[[T, Wiring], Mapping[str, Provider]]
+) -> Endpoints:
+    """A vendor's endpoints, built from ``setting``'s value while it is set; none otherwise."""
+
+    def endpoints(wiring: Wiring) -> Mapping[str, Provider]:
+        value = setting.value(wiring.settings)
+        return build(value, wiring) if value else {}
+
+    return endpoints
+
+
 def shared_token(variable: str, title: str) -> Setting[str | None]:
     """The setting of a vendor that cannot sign: the token we give it (see README)."""
     return Setting(
@@ -86,11 +103,6 @@ def shared_token(variable: str, title: str) -> Setting[str | None]:
 
 def token_endpoint(
     endpoint: str, provider: type[SharedTokenProvider], token: Setting[str | None]
-) -> Callable[[Wiring], dict[str, Provider]]:
+) -> Endpoints:
     """The one endpoint of a shared-token vendor, while its token is set."""
-
-    def endpoints(wiring: Wiring) -> dict[str, Provider]:
-        value = token.value(wiring.settings)
-        return {endpoint: provider(value)} if value else {}
-
-    return endpoints
+    return enabled_by(token, lambda value, _wiring: {endpoint: provider(value)})

@@ -57,6 +57,22 @@ def with_content_type(headers: dict[str, str], content_type: str | None) -> dict
     return headers if content_type is None else {**headers, "Content-Type": content_type}
 
 
+def pick(
+    draw: st.DrawFn,
+    path: str,
+    body: bytes,
+    authentic: dict[str, dict[str, str]],
+    forged: dict[str, dict[str, str]],
+) -> Attempt:
+    """One of the vendor's own ways to send ``body`` (two in three) or one of the forgeries,
+    each named by its key, with any content type."""
+    is_authentic = draw(AUTHENTIC)
+    kinds = authentic if is_authentic else forged
+    how = draw(st.sampled_from(sorted(kinds)))
+    headers = with_content_type(kinds[how], draw(content_types))
+    return Attempt(path, body, headers, authentic=is_authentic, how=how)
+
+
 # --- shared token -------------------------------------------------------------------------------
 
 
@@ -127,15 +143,6 @@ def signed_attempts(
         replayed = provider.sender_headers(other)
         if replayed != good:  # credentials that depend on the body
             forgeries["replayed"] = replayed
-        is_authentic = draw(AUTHENTIC)
-        how = "signed" if is_authentic else draw(st.sampled_from(sorted(forgeries)))
-        headers = good if is_authentic else forgeries[how]
-        return Attempt(
-            path,
-            body,
-            with_content_type(headers, draw(content_types)),
-            authentic=is_authentic,
-            how=how,
-        )
+        return pick(draw, path, body, {"signed": good}, forgeries)
 
     return attempts()

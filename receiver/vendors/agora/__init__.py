@@ -8,8 +8,7 @@ from pathlib import Path
 from receiver.settings import Setting, shared_secret
 from receiver.vendors.agora.codes import AgoraCodes
 from receiver.vendors.agora.provider import AgoraApiErrorProvider, AgoraProvider
-from receiver.vendors.base import Provider
-from receiver.vendors.declaration import Vendor, Wiring
+from receiver.vendors.declaration import Vendor, enabled_by
 
 #: The endpoint of client-reported Agora REST failures (POST /hooks/agora/api-errors).
 API_ERRORS = "agora/api-errors"
@@ -24,19 +23,18 @@ SECRET = Setting[str | None](
 )
 
 
-def _endpoints(wiring: Wiring) -> dict[str, Provider]:
-    secret = SECRET.value(wiring.settings)
-    if not secret:
-        return {}
-    return {"agora": AgoraProvider(secret), API_ERRORS: AgoraApiErrorProvider(secret)}
-
-
 VENDOR = Vendor(
     name="agora",
     title="Agora Cloud Transcoding",
     folder=Path(__file__).parent,
     settings=(SECRET,),
-    endpoints=_endpoints,
+    endpoints=enabled_by(
+        SECRET,
+        lambda secret, _wiring: {
+            "agora": AgoraProvider(secret),
+            API_ERRORS: AgoraApiErrorProvider(secret),
+        },
+    ),
     codes=AgoraCodes(),
     docs={
         "notifications": "https://docs.agora.io/en/cloud-transcoding/reference/webhooks/ncs-events",

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from receiver.settings import Setting, standard_webhooks_secret
-from receiver.vendors.base import Provider
-from receiver.vendors.declaration import Vendor, Wiring
+from receiver.vendors.declaration import Vendor, enabled_by
 from receiver.vendors.kvs.codes import KvsCodes
 from receiver.vendors.kvs.provider import KvsProvider
 
@@ -20,17 +19,14 @@ SECRET = Setting[str | None](
 )
 
 
-def _endpoints(wiring: Wiring) -> dict[str, Provider]:
-    secret = SECRET.value(wiring.settings)
-    return {"kvs": KvsProvider(secret, wiring.catalog)} if secret else {}
-
-
 VENDOR = Vendor(
     name="kvs",
     title="Kinesis Video Streams",
     folder=Path(__file__).parent,
     settings=(SECRET,),
-    endpoints=_endpoints,
+    endpoints=enabled_by(
+        SECRET, lambda secret, wiring: {"kvs": KvsProvider(secret, wiring.catalog)}
+    ),
     codes=KvsCodes(),
     docs={
         "errors": "https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/producer-sdk-errors.html",

@@ -5,22 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from receiver.settings import Setting, sns_topic_arns
-from receiver.vendors.base import Provider
-from receiver.vendors.declaration import Vendor, Wiring
+from receiver.vendors.declaration import Vendor, enabled_by
 from receiver.vendors.sns.provider import SnsProvider
 
-TOPIC_ARNS = Setting[tuple[str, ...]](
+TOPIC_ARNS = Setting[tuple[str, ...] | None](
     "RECEIVER_SNS_TOPIC_ARNS",
     "comma-separated SNS topic ARNs whose messages (and subscriptions) are accepted",
-    (),
+    None,
     sns_topic_arns,
     shown_default="unset = SNS disabled",
 )
-
-
-def _endpoints(wiring: Wiring) -> dict[str, Provider]:
-    topics = TOPIC_ARNS.value(wiring.settings)
-    return {"sns": SnsProvider(topics, wiring.carried)} if topics else {}
 
 
 VENDOR = Vendor(
@@ -28,7 +22,9 @@ VENDOR = Vendor(
     title="Amazon SNS",
     folder=Path(__file__).parent,
     settings=(TOPIC_ARNS,),
-    endpoints=_endpoints,
+    endpoints=enabled_by(
+        TOPIC_ARNS, lambda topics, wiring: {"sns": SnsProvider(topics, wiring.carried)}
+    ),
     docs={
         "http-subscriptions": "https://docs.aws.amazon.com/sns/latest/dg/sns-http-https-endpoint-as-subscriber.html",
         "verify-signatures": "https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html",

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from receiver.vendors.agora import API_ERRORS
-from tests.fuzz.attempts import AUTHENTIC, Attempt, Bodies, Fuzzer, with_content_type
-from tests.fuzz.strategies import bodies, content_types, dumps, header_text, mutated
+from tests.fuzz.attempts import Attempt, Bodies, Fuzzer, pick
+from tests.fuzz.strategies import bodies, dumps, header_text, mutated
 from tests.vendors.agora.kit import agora_signature
 
 
@@ -42,16 +42,7 @@ def agora_attempts(path: str, real: list[Any], body: Bodies = None) -> st.Search
         }
         if other == body:
             del forgeries["replayed"]
-        is_authentic = draw(AUTHENTIC)
-        how = draw(st.sampled_from(sorted(kinds if is_authentic else forgeries)))
-        headers = (kinds if is_authentic else forgeries)[how]
-        return Attempt(
-            path,
-            body,
-            with_content_type(headers, draw(content_types)),
-            authentic=is_authentic,
-            how=how,
-        )
+        return pick(draw, path, body, kinds, forgeries)
 
     return attempts()
 

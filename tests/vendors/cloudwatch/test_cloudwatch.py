@@ -6,16 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from receiver.models import Failure, Job, Notification
+from receiver.models import Job, Notification
+from tests.helpers import stored_failures
 from tests.vendors.sns.kit import carried_message, message, send_signed
-
-
-def failures(session) -> list[Failure]:
-    return list(
-        session.execute(
-            select(Failure).order_by(Failure.id).execution_options(populate_existing=True)
-        ).scalars()
-    )
 
 
 def alarm_job(session) -> Job:
@@ -28,7 +21,7 @@ def test_alarm_is_a_classified_failure(client, session, sns_signer, sns_fetcher,
         client, sns_signer, message("alarm_putmedia_success_alarm.json"), version
     )
     assert response.status_code == 202 and response.json["failures"] == 1
-    [failure] = failures(session)
+    [failure] = stored_failures(session)
     assert (failure.vendor, failure.code, failure.category, failure.status) == (
         "cloudwatch",
         "PutMedia.Success",
@@ -47,7 +40,7 @@ def test_ok_resolves_the_alarms_open_failures(client, session, sns_signer, sns_f
     send_signed(client, sns_signer, message("alarm_putmedia_success_alarm.json"))
     response = send_signed(client, sns_signer, message("alarm_putmedia_success_ok.json"), "2")
     assert response.status_code == 202 and response.json["failures"] == 0
-    [failure] = failures(session)
+    [failure] = stored_failures(session)
     assert failure.status == "resolved"
     assert alarm_job(session).state == "OK"
 
@@ -58,7 +51,7 @@ def test_late_ok_does_not_resolve_a_newer_alarm(client, session, sns_signer, sns
     )
     send_signed(client, sns_signer, newer)
     send_signed(client, sns_signer, message("alarm_putmedia_success_ok.json"))  # 06:45
-    [failure] = failures(session)
+    [failure] = stored_failures(session)
     assert failure.status == "open"
     assert alarm_job(session).state == "ALARM"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.fuzz.attempts import AUTHENTIC, Attempt, Bodies, Fuzzer, with_content_type
-from tests.fuzz.strategies import bodies, content_types, header_text
+from tests.fuzz.attempts import Attempt, Bodies, Fuzzer, pick
+from tests.fuzz.strategies import bodies, header_text
 from tests.vendors.kvs.kit import kvs_signature
 
 # Standard Webhooks message ids are printable ASCII.
@@ -52,16 +52,7 @@ def kvs_attempts(real: list[Any], body: Bodies = None) -> st.SearchStrategy[Atte
             "malformed": headers(now, draw(header_text)),
             "bad-timestamp": headers(0, good) | {"webhook-timestamp": draw(header_text)},
         }
-        is_authentic = draw(AUTHENTIC)
-        how = draw(st.sampled_from(sorted(kinds if is_authentic else forgeries)))
-        chosen = (kinds if is_authentic else forgeries)[how]
-        return Attempt(
-            "/hooks/kvs",
-            body,
-            with_content_type(chosen, draw(content_types)),
-            authentic=is_authentic,
-            how=how,
-        )
+        return pick(draw, "/hooks/kvs", body, kinds, forgeries)
 
     return attempts()
 

@@ -11,8 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from receiver.models import Failure, Job, Notification
+from receiver.models import Job, Notification
 from receiver.vendors.sns.provider import fetch_from_sns, is_sns_url
+from tests.helpers import stored_failures
 from tests.vendors.sns.kit import (
     CERT_URL,
     SNS_TOPIC,
@@ -23,21 +24,13 @@ from tests.vendors.sns.kit import (
 )
 
 
-def failures(session) -> list[Failure]:
-    return list(
-        session.execute(
-            select(Failure).order_by(Failure.id).execution_options(populate_existing=True)
-        ).scalars()
-    )
-
-
 def test_duplicate_message_id_is_200(client, session, sns_signer, sns_fetcher):
     msg = message("alarm_putmedia_success_alarm.json")
     first = send_signed(client, sns_signer, msg)
     again = send_signed(client, sns_signer, msg)
     assert again.status_code == 200
     assert again.json == {"status": "duplicate", "id": first.json["id"]}
-    assert len(failures(session)) == 1
+    assert len(stored_failures(session)) == 1
 
 
 def test_certificate_is_fetched_once(client, sns_signer, sns_fetcher):
@@ -66,7 +59,7 @@ def test_forged_or_missing_signature_is_401_and_kept(
     assert response.status_code == 401
     stored = session.get(Notification, response.json["id"])
     assert (stored.status, stored.auth) == ("rejected", "failed")
-    assert failures(session) == []
+    assert stored_failures(session) == []
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from flask import current_app, g, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 from limits import parse as parse_rate_limit
-from limits.storage import MemoryStorage
+from limits.storage import Storage
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 from werkzeug.security import check_password_hash
@@ -37,17 +37,18 @@ class LoginThrottle:
     """Failed logins per client address, in a moving window (``RECEIVER_ADMIN_LOGIN_LIMIT``).
 
     Once an address has used them up, every admin and API request from it gets 429 until the
-    window moves on, even with the right password. Counts live in process memory, which is
-    enough to make password guessing slow. Only the admin and API blueprints consult it:
+    window moves on, even with the right password. Counts live where
+    ``RECEIVER_LIMITER_STORAGE`` says (process memory by default; Redis shares them between
+    processes and hosts). Only the admin and API blueprints consult it:
     webhooks never pay for it (Flask-Limiter's app-wide hooks cost 8% of a notification's
     instructions, for a limit that did not apply to them).
     """
 
     SCOPE = "admin-login"
 
-    def __init__(self, rate: str) -> None:
+    def __init__(self, rate: str, storage: Storage) -> None:
         self.limit = parse_rate_limit(rate)
-        self.window = MovingWindowRateLimiter(MemoryStorage())
+        self.window = MovingWindowRateLimiter(storage)
 
     def refuse_if_exhausted(self, address: str) -> None:
         if not self.window.test(self.limit, self.SCOPE, address):

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Row, Select, func, or_, select, tuple_, un
 from sqlalchemy.orm import Session
 
 from receiver.catalog import SEVERITIES
-from receiver.models import Failure, Job, JobFile, Notification
+from receiver.models import Failure, Job, JobFile
 
 FAILURE_STATUSES = ("open", "acknowledged", "resolved")
 DEFAULT_PAGE_SIZE = 50
@@ -244,12 +244,6 @@ def failures_by_id(session: Session, ids: Sequence[int]) -> Sequence[Row[Any]]:
         _joined().where(Failure.id.in_(ids)).order_by(Failure.occurred_at.desc(), Failure.id.desc())
     )
     return session.execute(statement).all()
-
-
-def rejected_page(session: Session, cursor: Cursor | None, limit: int) -> Page:
-    """Notifications refused at validation or authentication, newest first."""
-    statement = select(Notification).where(Notification.status == "rejected")
-    return keyset_page(session, statement, Notification, "received_at", cursor, limit)
 
 
 def keyset_page(

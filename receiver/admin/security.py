@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from receiver.admin.auth import LoginThrottle, csrf
 from receiver.settings import Settings
+from receiver.throttle import limiter_storage
 
 # The failures list embeds its chart with <object>: object-src allows the element, and frame-src
 # the SVG document it loads (Chromium checks the nested document against frame-src). 'self' only:
@@ -75,7 +76,9 @@ def register_web_security(app: Flask, settings: Settings) -> None:
     )
     app.session_interface = TLSAwareSessionInterface()
     csrf.init_app(app)
-    app.extensions["login_throttle"] = LoginThrottle(settings.admin_login_limit)
+    app.extensions["login_throttle"] = LoginThrottle(
+        settings.admin_login_limit, limiter_storage(app)
+    )
     app.after_request(add_security_headers)
 
 

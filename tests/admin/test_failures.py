@@ -324,20 +324,5 @@ def test_replay_from_the_detail_page(admin, client, session):
     )
 
 
-def test_rejected_page_lists_and_replays(admin, client, session):
-    body = fixture_bytes("lightflow", "asset_error_2404.json")
-    rejected = post(client, "lightflow", body, headers={}).json["id"]  # 401: no token
-    html = admin.get("/admin/notifications/rejected").get_data(as_text=True)
-    assert f'/admin/notifications/{rejected}"' in html
-    assert "missing credentials" in html
-    url = f"/admin/notifications/{rejected}"
-    response = admin.post(f"{url}/replay", data={"csrf_token": csrf_token(admin, url)})
-    assert response.status_code == 302
-    notification = session.get(Notification, rejected)
-    session.refresh(notification)
-    assert notification.status == "stored"  # authentication is not repeated on replay
-    assert session.query(Failure).filter_by(notification_id=rejected).count() == 1
-
-
 def test_missing_failure_is_404(admin):
     assert admin.get("/admin/failures/999999").status_code == 404

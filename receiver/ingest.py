@@ -38,6 +38,8 @@ SECRET_HEADERS = frozenset(
 )
 #: How authentication ended for refusals nobody vouched for: their bodies are kept bounded.
 UNAUTHENTICATED = frozenset({"failed", "unchecked"})
+#: Header bytes (names and values) kept of such a refusal: a real sender's are well below it.
+BOUNDED_HEADER_BYTES = 2048
 
 
 @dataclass(frozen=True)
@@ -219,10 +221,10 @@ def _reject(session: Session, raw: RawNotification, rejection: Rejection, auth: 
 
 
 def bounded(raw: RawNotification, limit: int) -> RawNotification:
-    """The first ``limit`` bytes of the body and about as much of the headers: what is kept of
-    a request nobody vouched for (its full size and SHA-256 are kept too)."""
+    """The first ``limit`` bytes of the body and the first headers: what is kept of a request
+    nobody vouched for (its full size and SHA-256 are kept too)."""
     headers: dict[str, str] = {}
-    room = limit
+    room = BOUNDED_HEADER_BYTES
     for name, value in raw.headers.items():
         room -= len(name) + len(value)
         if room < 0:

@@ -232,7 +232,7 @@ class SharedTokenProvider(Provider):
 
     def reverify(self, request: IncomingRequest, received_at: datetime, auth: str) -> str:
         # Only notifications whose token was right at receipt get here (replayable_auth).
-        return "token checked at receipt (tokens are never stored, so not again)"
+        return "token checked at receipt; tokens are never stored, so not again"
 
     def sender_headers(self, body: bytes) -> dict[str, str]:
         return {"X-Receiver-Token": self._token.decode()}

@@ -54,8 +54,9 @@ def load_app() -> Flask:
     try:
         return create_app()
     except SettingsError as error:
+        # One line: an operator reads it in a crash loop's journal.
         raise click.ClickException(
-            f"configuration error: {error}\n{_where_settings_come_from()}"
+            f"configuration error: {error} {_where_settings_come_from()}"
         ) from None
     except CatalogError as error:
         raise click.ClickException(f"configuration error: {error}") from None

@@ -24,7 +24,13 @@ from receiver.retention import parse_duration
 SHOWN_FAILURES = 20
 
 
-@click.command("replay")
+@click.command(
+    "replay",
+    short_help="Run stored notifications through the pipeline again.",
+    epilog="\b\nExamples:\n  receiver replay 42 43\n"
+    "  receiver replay --rejected-since 24h --vendor lightflow\n"
+    "  receiver replay --rejected-since 1h --yes     # do not ask",
+)
 @with_appcontext
 @click.argument("ids", nargs=-1, type=int)
 @click.option(
@@ -38,7 +44,7 @@ def replay_command(
     """Run stored notifications through the pipeline again (after a schema or catalog fix).
 
     Notifications that failed authentication are never replayed; signed ones are verified
-    again. Example: receiver replay --rejected-since 24h --vendor lightflow
+    again. What a replay would create is shown first, and asked about unless --yes.
     """
     if bool(ids) == bool(rejected_since):
         raise click.UsageError("give notification IDS or --rejected-since, not both or neither")

@@ -106,8 +106,9 @@ class Settings:
         secret_key = env.get("RECEIVER_SECRET_KEY", "")
         if not secret_key:
             raise SettingsError(
-                "RECEIVER_SECRET_KEY is not set: set it to a long random string "
-                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                "RECEIVER_SECRET_KEY is not set: every process of one receiver needs the same "
+                "long random key (new ones: `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
             )
         _check_secret("RECEIVER_SECRET_KEY", secret_key)
 

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,10 +27,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: An empty instance folder: `receiver` commands read <instance>/receiver.env for settings missing
+#: from the environment, and a checkout's own (written by `make run`) must not leak into tests.
+EMPTY_INSTANCE = tempfile.mkdtemp(prefix="receiver-test-instance-")
+
+
 def clean_env(**settings: str) -> dict[str, str]:
     """This process's environment without any receiver setting, plus ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
-    return env | settings
+    return env | {"RECEIVER_INSTANCE_DIR": EMPTY_INSTANCE} | settings
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:

@@ -276,9 +276,8 @@ def copied_and_formatted(session, filters: FailureFilters) -> tuple[bytes, bytes
     return copied, formatted
 
 
+@pytest.mark.postgres_only
 def test_copy_writes_what_the_python_path_writes(admin, session, backend):
-    if backend != "postgresql":
-        pytest.skip("COPY is PostgreSQL's")
     failures = add_tricky_failures(session)
     # Times are written in UTC whatever the session's time zone.
     session.execute(text("SET LOCAL TimeZone = 'Asia/Kolkata'"))
@@ -306,9 +305,8 @@ def test_copy_writes_what_the_python_path_writes(admin, session, backend):
     ],
     ids=lambda filters: str(filters.query_args()),
 )
+@pytest.mark.postgres_only
 def test_copy_applies_the_same_filters(admin, session, backend, filters):
-    if backend != "postgresql":
-        pytest.skip("COPY is PostgreSQL's")
     for n in range(24):
         add_failure(
             session,
@@ -328,9 +326,8 @@ def test_copy_applies_the_same_filters(admin, session, backend, filters):
     assert 0 < copied.count(b"\n") < 24
 
 
+@pytest.mark.postgres_only
 def test_an_abandoned_download_leaves_the_database_usable(admin, session, backend):
-    if backend != "postgresql":
-        pytest.skip("cancelling a COPY is PostgreSQL's")
     original = add_failure(session)
     # ~30 MB of CSV, so the server is still sending when the client goes away: the COPY is
     # cancelled, which aborts its transaction until something rolls it back.

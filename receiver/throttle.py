@@ -8,16 +8,23 @@ own), ``redis://host:6379`` counts once for every process and host that uses it.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app
 from limits import parse as parse_rate_limit
+from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from receiver.settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 def init_throttles(app: Flask, settings: Settings) -> None:
-    storage = storage_from_string(settings.limiter_storage)
+    # wrap_exceptions: an unreachable Redis raises limits' StorageError, which the limits
+    # below survive (a limit that cannot count must not turn requests into 500s).
+    storage = storage_from_string(settings.limiter_storage, wrap_exceptions=True)
     app.extensions["limiter_storage"] = storage
     app.extensions["refusal_limit"] = RefusalLimit(storage, settings.refused_limit)
 
@@ -41,8 +48,16 @@ class RefusalLimit:
         self.window = MovingWindowRateLimiter(storage)
 
     def allows(self, endpoint: str, address: str | None) -> bool:
-        """Count one refusal of ``address`` at ``endpoint``; False once over the limit."""
-        return self.window.hit(self.limit, self.SCOPE, endpoint, address or "unknown")
+        """Count one refusal of ``address`` at ``endpoint``; False once over the limit.
+
+        When the storage cannot be reached the refusal is stored (bounded, as always): the
+        evidence is kept, and the outage is in the log.
+        """
+        try:
+            return self.window.hit(self.limit, self.SCOPE, endpoint, address or "unknown")
+        except StorageError as error:
+            log.warning("refusal limit not counted: limiter storage unavailable (%s)", error)
+            return True
 
 
 def refusal_limit() -> RefusalLimit:

@@ -17,7 +17,7 @@ from receiver.db import get_database
 from receiver.models import Notification
 from receiver.throttle import RefusalLimit
 from tests.conftest import make_settings, rolled_back
-from tests.helpers import TOKENS, fixture_bytes, post
+from tests.helpers import TOKENS, basic_auth, fixture_bytes, post
 from tests.test_operations import scrape, value
 
 REDIS_URL = "redis://127.0.0.1:6379"
@@ -194,3 +194,24 @@ def test_a_token_in_a_proxy_header_is_not_stored(client, session, header):
     assert token not in json.dumps(stored.headers)
     kept = {name.lower(): value for name, value in stored.headers.items()}
     assert kept[header.lower()] == "/hooks/lightflow?a=1&token=[redacted]&b=2"
+
+
+def test_an_unreachable_limiter_storage_never_turns_requests_into_500s(database_url):
+    pytest.importorskip("redis")
+    # Nothing listens on port 1: every count fails, and the requests are still answered.
+    password = "limiter-outage-password-0123"
+    settings = make_settings(
+        database_url, limiter_storage="redis://127.0.0.1:1", admin_password=password
+    )
+    app = create_app(settings)
+    try:
+        with rolled_back(app):
+            client = app.test_client()
+            refused = post(client, "zencoder", b"{}", headers={})
+            assert refused.status_code == 401 and "id" in refused.json  # stored, as evidence
+            wrong = basic_auth("not-the-password", user="admin")
+            assert client.get("/api/failures", headers=wrong).status_code == 401
+            right = basic_auth(password, user="admin")
+            assert client.get("/api/failures", headers=right).status_code == 200
+    finally:
+        get_database(app).engine.dispose()

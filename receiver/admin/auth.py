@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from flask import current_app, g, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 from limits import parse as parse_rate_limit
+from limits.errors import StorageError
 from limits.storage import Storage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
@@ -27,6 +29,7 @@ from receiver.models import AdminSessionGeneration
 from receiver.settings import Settings
 
 csrf = CSRFProtect()
+log = logging.getLogger(__name__)
 
 SESSION_USER = "admin_user"
 SESSION_TAG = "admin_tag"
@@ -56,15 +59,23 @@ class LoginThrottle:
         self.window = MovingWindowRateLimiter(storage)
 
     def refuse_if_exhausted(self, address: str) -> None:
-        if not self.window.test(self.limit, self.SCOPE, address):
+        try:
+            exhausted = not self.window.test(self.limit, self.SCOPE, address)
             reset_at = self.window.get_window_stats(self.limit, self.SCOPE, address).reset_time
+        except StorageError as error:  # RECEIVER_LIMITER_STORAGE unreachable: log, let through
+            log.warning("login throttle not checked: limiter storage unavailable (%s)", error)
+            return
+        if exhausted:
             raise TooManyRequests(
                 "too many failed logins from this address; try again later",
                 retry_after=max(1, int(reset_at - time.time()) + 1),
             )
 
     def count_failure(self, address: str) -> None:
-        self.window.hit(self.limit, self.SCOPE, address)
+        try:
+            self.window.hit(self.limit, self.SCOPE, address)
+        except StorageError as error:
+            log.warning("failed login not counted: limiter storage unavailable (%s)", error)
 
 
 def login_throttle() -> LoginThrottle:

@@ -176,27 +176,28 @@ def replay(session: Session, notification: Notification, actor: str) -> Outcome:
     """
     allowed = eligibility(notification, _providers())
     if not allowed.allowed:
-        return _record(session, notification, actor, "refused", allowed.explanation, 409, allowed)
+        _record(session, notification, actor, "refused", allowed.explanation)
+        return _refusal(allowed)
     provider = _providers()[notification.vendor]
     try:
         verified, normalized = _verified_and_parsed(notification)
         for action in normalized.before_store:
             action()
     except _Refused as refused:
-        reason = Eligibility(False, NOT_VERIFIED_AGAIN, refused.message)
-        return _record(session, notification, actor, "refused", refused.message, 409, reason)
+        _record(session, notification, actor, "refused", refused.message)
+        return _refusal(Eligibility(False, NOT_VERIFIED_AGAIN, refused.message))
     except Rejection as rejection:
         notification.replayed_at = utcnow()
         notification.reason, notification.errors = rejection.message, rejection.errors
         notification.reason_code = rejection.reason
-        outcome = rejection_outcome(rejection, notification.id)
-        return _record(session, notification, actor, "rejected", rejection.message, outcome)
+        _record(session, notification, actor, "rejected", rejection.message)
+        return rejection_outcome(rejection, notification.id)
     notification.replayed_at = utcnow()
     duplicate_of = _duplicate_of(session, notification, normalized)
     if duplicate_of is not None:
         notification.reason = f"replayed: a duplicate of notification {duplicate_of}"
-        outcome = Outcome(200, {"status": "duplicate", "id": duplicate_of})
-        return _record(session, notification, actor, "duplicate", verified, outcome)
+        _record(session, notification, actor, "duplicate", verified)
+        return Outcome(200, {"status": "duplicate", "id": duplicate_of})
     if notification.status == "rejected":
         notification.dedup_key = bounded_key(normalized.dedup_key)
         notification.status, notification.reason, notification.errors = "stored", None, None
@@ -211,12 +212,14 @@ def replay(session: Session, notification: Notification, actor: str) -> Outcome:
         notification.received_at,
     )
     enqueue_alerts(session, new_failures, current_app.extensions["alert_rules"])
-    outcome = Outcome(
+    _record(session, notification, actor, "replayed", verified, created=len(new_failures))
+    return Outcome(
         200, {"status": "replayed", "id": notification.id, "failures": len(new_failures)}
     )
-    return _record(
-        session, notification, actor, "replayed", verified, outcome, created=len(new_failures)
-    )
+
+
+def _refusal(why: Eligibility) -> Outcome:
+    return Outcome(409, {"message": why.explanation, "reason": why.reason})
 
 
 class _Refused(Exception):
@@ -268,27 +271,22 @@ def _record(
     session: Session,
     notification: Notification,
     actor: str,
-    outcome_word: str,
+    outcome: str,
     detail: str,
-    outcome: Outcome | int,
-    refusal: Eligibility | None = None,
     created: int = 0,
-) -> Outcome:
+) -> None:
+    """Keep who replayed (or tried to), when, what came of it; commit with the replay."""
     session.add(
         ReplayEvent(
             notification_id=notification.id,
             actor=actor[:255],
             at=utcnow(),
-            outcome=outcome_word,
+            outcome=outcome,
             detail=detail,
             failures_created=created,
         )
     )
     session.commit()
-    if isinstance(outcome, Outcome):
-        return outcome
-    assert refusal is not None
-    return Outcome(outcome, {"message": refusal.explanation, "reason": refusal.reason})
 
 
 def _providers() -> Mapping[str, Provider]:

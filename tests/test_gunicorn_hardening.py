@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import REPO
-from tests.servers import BIN, clean_env, free_port, wait_for_port
+from tests.servers import BIN, clean_env, free_port, running_server
 
 BODY_TIMEOUT = 2
 THREADS = 2
@@ -34,20 +34,9 @@ def gunicorn(tmp_path) -> Iterator[tuple[int, subprocess.Popen]]:
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
     )
     subprocess.run([str(BIN / "receiver"), "db", "upgrade"], env=env, check=True, timeout=60)
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "wsgi:app"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_for_port(port, process)
+    command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "wsgi:app"]
+    with running_server(command, port, env, cwd=REPO) as process:
         yield port, process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def start_body(port: int, declared: int = 1000) -> socket.socket:

@@ -30,11 +30,30 @@ CHART_DEFAULT_DAYS = 30
 CHART_MAX_DAYS = 180
 
 
-class FailureQuerySchema(Schema):
-    """Query-string filters shared by the admin list, the CSV export, the API and the CLI."""
+class PageQuerySchema(Schema):
+    """What every keyset-paged list's query has: the cursor and the page size; an empty field
+    (an HTML form submits every field) means "no filter"."""
 
     class Meta:
         unknown = EXCLUDE
+
+    cursor = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "opaque position from the previous page's next_cursor"},
+    )
+    limit = fields.Integer(
+        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE)
+    )
+
+    @pre_load
+    def drop_empty(self, data: Any, **kwargs: Any) -> Any:
+        if hasattr(data, "items"):
+            return {key: value.strip() for key, value in data.items() if value.strip()}
+        return data
+
+
+class FailureQuerySchema(PageQuerySchema):
+    """Query-string filters shared by the admin list, the CSV export, the API and the CLI."""
 
     vendor = fields.String(validate=validate.Length(max=32), metadata={"description": "vendor"})
     category = fields.String(validate=validate.Length(max=32))
@@ -47,20 +66,6 @@ class FailureQuerySchema(Schema):
         validate=validate.Length(max=200),
         metadata={"description": "text in the job id, output id or label, or the message"},
     )
-    cursor = fields.String(
-        validate=validate.Length(max=200),
-        metadata={"description": "opaque position from the previous page's next_cursor"},
-    )
-    limit = fields.Integer(
-        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE)
-    )
-
-    @pre_load
-    def drop_empty(self, data: Any, **kwargs: Any) -> Any:
-        # An HTML form submits every field; an empty one means "no filter".
-        if hasattr(data, "items"):
-            return {key: value.strip() for key, value in data.items() if value.strip()}
-        return data
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+from marshmallow import fields, validate
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from receiver.admin.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Cursor, Page, keyset_page
+from receiver.admin.query import Cursor, Page, PageQuerySchema, keyset_page
 from receiver.models import Notification
 
 #: Bytes of the body shown in a row (decoded for display as UTF-8, invalid bytes replaced).
@@ -24,23 +24,10 @@ WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta
 DEFAULT_WINDOW = "7d"
 
 
-class RejectedQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class RejectedQuerySchema(PageQuerySchema):
     vendor = fields.String(validate=validate.Length(max=32))
     reason = fields.String(validate=validate.Length(max=32))
     window = fields.String(load_default=DEFAULT_WINDOW, validate=validate.OneOf([*WINDOWS, "all"]))
-    cursor = fields.String(validate=validate.Length(max=200))
-    limit = fields.Integer(
-        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE)
-    )
-
-    @pre_load
-    def drop_empty(self, data: Any, **kwargs: Any) -> Any:
-        if hasattr(data, "items"):
-            return {key: value.strip() for key, value in data.items() if value.strip()}
-        return data
 
 
 @dataclass(frozen=True)

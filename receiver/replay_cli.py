@@ -22,6 +22,13 @@ from receiver.retention import parse_duration
 
 #: Failures listed before "… and N more".
 SHOWN_FAILURES = 20
+#: What each dry-run outcome means, as the summary line says it.
+PREVIEW_WORDS = {
+    "replay": "to store",
+    "duplicate": "duplicate of a stored one",
+    "rejected": "still refused",
+    "refused": "not verified again",
+}
 
 
 @click.command(
@@ -107,8 +114,12 @@ def _describe(previews: dict[int, Preview], refused: Counter[str], missing: list
     if not previews:
         click.echo("nothing to replay")
         return
-    by_outcome = Counter(p.outcome for p in previews.values())
-    click.echo(f"would replay {_plural(len(previews), 'notification')}: {_counts(by_outcome)}")
+    by_outcome = Counter(PREVIEW_WORDS[p.outcome] for p in previews.values())
+    creating = sum(len(p.new_failures) for p in previews.values())
+    click.echo(
+        f"would replay {_plural(len(previews), 'notification')}: {_counts(by_outcome)}; "
+        f"new failures: {creating}"
+    )
     console = Console(highlight=False, soft_wrap=True)
     shown = 0
     for notification_id, found in previews.items():

@@ -23,7 +23,6 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
-from rich.console import Console
 
 from receiver import create_app
 from receiver.admin.cli import export
@@ -32,6 +31,7 @@ from receiver.catalog import CatalogError
 from receiver.catalog.cli import codes
 from receiver.db import get_database, get_session, utcnow
 from receiver.migrate import current_revision, head_revision, upgrade
+from receiver.replay_cli import replay_command
 from receiver.settings import TOKEN_VARIABLES, SettingsError
 
 # Where `receiver run` keeps the secrets it generates for a local install (see README); the same
@@ -106,6 +106,7 @@ main.add_command(codes)
 main.add_command(export)
 main.add_command(alerts)
 main.add_command(worker)
+main.add_command(replay_command)
 
 
 @main.group(
@@ -214,55 +215,6 @@ def prune_command(older_than: str, batch_size: int, dry_run: bool) -> None:
             session, cutoff, batch_size, lambda name, rows: progress.advance(tasks[name], rows)
         )
     click.echo("deleted: " + ", ".join(f"{rows} {name}" for name, rows in deleted.items()))
-
-
-@main.command(
-    "replay",
-    short_help="Run stored notifications through the pipeline again.",
-    epilog="\b\nExamples:\n  receiver replay 42 43\n  receiver replay --rejected-since 24h --vendor lightflow",
-)
-@with_appcontext
-@click.argument("ids", nargs=-1, type=int)
-@click.option(
-    "--rejected-since", help="Replay every rejected notification since this age (12h, 7d)."
-)
-@click.option("--vendor", help="Only this vendor's notifications (with --rejected-since).")
-def replay_command(ids: tuple[int, ...], rejected_since: str | None, vendor: str | None) -> None:
-    """Run stored notifications through the pipeline again (after a schema or catalog fix)."""
-    from rich.progress import track
-    from sqlalchemy import select
-
-    from receiver import retention
-    from receiver.ingest import replay
-    from receiver.models import Notification
-
-    if bool(ids) == bool(rejected_since):
-        raise click.UsageError("give notification IDS or --rejected-since, not both or neither")
-    session = get_session()
-    if rejected_since:
-        try:
-            since = utcnow() - retention.parse_duration(rejected_since)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--rejected-since") from None
-        query = select(Notification.id).where(
-            Notification.status == "rejected", Notification.received_at >= since
-        )
-        if vendor:
-            query = query.where(Notification.vendor == vendor)
-        ids = tuple(session.scalars(query.order_by(Notification.id)))
-    outcomes: dict[str, int] = {}
-    for notification_id in track(ids, description="replaying", console=Console(stderr=True)):
-        notification = session.get(Notification, notification_id)
-        if notification is None:
-            outcome = "not found"
-        else:
-            result = replay(session, notification)
-            outcome = result.body.get("status") or result.body.get("reason", str(result.status))
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    click.echo(
-        ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
-        or "nothing to replay"
-    )
 
 
 @main.command(

@@ -65,20 +65,25 @@ def serving_in_thread(app: Flask) -> Iterator[str]:
 
 
 @contextmanager
-def running_receiver(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`receiver run` on a free port; yields its base URL and process, and stops it after."""
-    port = free_port()
+def running_server(
+    command: list[str], port: int, env: dict[str, str], cwd: Path | None = None
+) -> Iterator[subprocess.Popen]:
+    """``command`` (a server that will listen on ``port``) until the block ends."""
     process = subprocess.Popen(
-        [str(RECEIVER), "run", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
         wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}", process
+        yield process
     finally:
         if process.poll() is None:
             process.terminate()
         process.wait(timeout=60)
+
+
+@contextmanager
+def running_receiver(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`receiver run` on a free port; yields its base URL and process, and stops it after."""
+    port = free_port()
+    with running_server([str(RECEIVER), "run", "--port", str(port)], port, env) as process:
+        yield f"http://127.0.0.1:{port}", process

@@ -18,6 +18,7 @@ from receiver.health import init_health
 from receiver.logs import configure_logging, init_request_logging
 from receiver.metrics import init_metrics
 from receiver.settings import Settings
+from receiver.throttle import init_throttles
 from receiver.vendors import build_providers, default_catalog, failure_vendors, load_settings
 
 
@@ -43,6 +44,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
             parents=True, exist_ok=True
         )
     Database(settings).init_app(app)
+    init_throttles(app, settings)
     # Loaded and validated once: a malformed catalog stops start-up, not a request.
     catalog = app.extensions["catalog"] = default_catalog()
     app.extensions["providers"] = build_providers(settings, catalog)

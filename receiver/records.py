@@ -12,25 +12,63 @@ vendor, the database or the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from werkzeug.datastructures import Headers
 
+#: Field errors kept in an answer and its stored record; a body with 250,000 bad outputs would
+#: otherwise make a multi-megabyte error document.
+MAX_FIELD_ERRORS = 100
+
 
 class Rejection(Exception):
-    """A notification we refuse; becomes a JSON error response and a kept `rejected` record."""
+    """A notification we refuse; becomes a JSON error response and a kept `rejected` record.
+
+    ``auth`` says how authentication ended when that is not what the stage implies (failed in
+    authenticate, passed after it): ``unchecked`` when it could not be done (SNS's certificate
+    unreachable), ``outside_window`` for a valid signature with a stale timestamp (KVS).
+    """
 
     def __init__(
-        self, status: int, reason: str, message: str, errors: dict[str, Any] | None = None
+        self,
+        status: int,
+        reason: str,
+        message: str,
+        errors: dict[str, Any] | None = None,
+        auth: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
         self.message = message
-        self.errors = errors
+        self.errors = cap_field_errors(errors) if errors else errors
+        self.auth = auth
+
+
+def cap_field_errors(errors: dict[Any, Any], limit: int = MAX_FIELD_ERRORS) -> dict[Any, Any]:
+    """The first ``limit`` field messages, in their structure, and how many more there were."""
+    kept = dropped = 0
+
+    def walk(value: Any) -> Any:
+        nonlocal kept, dropped
+        if isinstance(value, dict):
+            inner = {key: walk(item) for key, item in value.items()}
+            return {key: item for key, item in inner.items() if item is not None} or None
+        messages = value if isinstance(value, list) else [value]
+        room = max(0, limit - kept)
+        kept += min(room, len(messages))
+        dropped += max(0, len(messages) - room)
+        if room == 0:
+            return None
+        return messages[:room] if isinstance(value, list) else value
+
+    capped = walk(errors) or {}
+    if dropped:
+        capped["_truncated"] = [f"and {dropped} more field errors"]
+    return capped
 
 
 @dataclass(frozen=True)
@@ -99,6 +137,9 @@ class Normalized:
     dedup_key: str
     occurred_at: datetime | None
     jobs: list[JobUpdate]
+    #: What accepting it takes besides storing (SNS: confirming a subscription); each raises a
+    #: Rejection when it cannot be done. Ingest and replay run them, a replay's dry run never.
+    before_store: list[Callable[[], None]] = field(default_factory=list)
 
     def failures(self) -> Iterator[FailureReport]:
         for job in self.jobs:

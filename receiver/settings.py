@@ -21,6 +21,8 @@ from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
+from limits.errors import ConfigurationError
+from limits.storage import Storage, storage_from_string
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -198,6 +200,25 @@ def rate_limit(variable: str, raw: str) -> str | None:
     return limit
 
 
+def limiter_storage(variable: str, raw: str) -> str | None:
+    storage = raw.strip()
+    if not storage:
+        return None
+    try:
+        usable = isinstance(storage_from_string(storage), Storage)  # not an asyncio one
+        problem = "an asyncio storage"
+    except (ConfigurationError, ValueError) as error:
+        usable, problem = False, error.__class__.__name__
+    if not usable:
+        # The URI may carry a password: name the scheme only.
+        raise SettingsError(
+            f"{variable}: cannot use {storage.split(':', 1)[0]!r} storage "
+            f"({problem}); use memory:// or redis://host:6379 "
+            "(pip install 'video-failure-receiver[redis]')"
+        )
+    return storage
+
+
 def existing_file(variable: str, raw: str) -> str | None:
     path = raw.strip()
     if path and not Path(path).is_file():
@@ -235,8 +256,8 @@ SECRET_KEY = Setting[str](
     shown_default="— (required; `receiver run` generates one)",
     generated=True,
     required=(
-        "set it to a long random string "
-        "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        "every process of one receiver needs the same long random key (new ones: "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
     ),
 )
 MAX_BODY_BYTES = Setting(
@@ -283,16 +304,53 @@ ADMIN_PASSWORD_HASH = Setting[str | None](
 )
 ADMIN_LOGIN_LIMIT = Setting(
     "RECEIVER_ADMIN_LOGIN_LIMIT",
-    "failed logins (form or Basic) allowed per client address, per process",
+    "failed logins (form or Basic) allowed per client address (per process, unless "
+    "`RECEIVER_LIMITER_STORAGE` is shared)",
     "10 per minute",
     rate_limit,
 )
 TRUSTED_PROXIES = Setting(
     "RECEIVER_TRUSTED_PROXIES",
     "reverse proxies whose `X-Forwarded-For/-Proto/-Host` are trusted (then the session cookie "
-    "is `Secure` over HTTPS)",
+    "is `Secure` over HTTPS); a warning is logged once when requests do not fit it",
     0,
     whole_number(minimum=0),
+)
+LIMITER_STORAGE = Setting(
+    "RECEIVER_LIMITER_STORAGE",
+    "where rate limits count (login throttle, refusals per sender): a [`limits` storage "
+    "URI](https://limits.readthedocs.io/en/stable/storage.html); `memory://` is per process, "
+    "`redis://host:6379` is shared by every process and host "
+    "(`pip install 'video-failure-receiver[redis]'`)",
+    "memory://",
+    limiter_storage,
+)
+REFUSED_PREFIX_BYTES = Setting(
+    "RECEIVER_REFUSED_PREFIX_BYTES",
+    "body bytes kept of a notification refused at authentication (401, 403, unchecked 413)",
+    4096,
+    whole_number(),
+)
+REFUSED_LIMIT = Setting(
+    "RECEIVER_REFUSED_LIMIT",
+    "such refusals stored per sender address and endpoint; beyond: answered and counted, "
+    "not stored",
+    "60 per minute",
+    rate_limit,
+)
+BODY_TIMEOUT_SECONDS = Setting(
+    "RECEIVER_BODY_TIMEOUT_SECONDS",
+    "a request body not received within this (under gunicorn) gets 408 and frees its thread",
+    10.0,
+    positive_number,
+)
+METRICS_TOKEN = Setting[str | None](
+    "RECEIVER_METRICS_TOKEN",
+    "bearer token `/metrics` asks for (≥ 16 characters): `Authorization: Bearer …`",
+    None,
+    shared_secret,
+    secret=True,
+    shown_default="unset = `/metrics` public",
 )
 ALERT_RULES = Setting[str | None](
     "RECEIVER_ALERT_RULES",
@@ -384,6 +442,11 @@ CORE_REST: tuple[Setting[Any], ...] = (
     ADMIN_PASSWORD_HASH,
     ADMIN_LOGIN_LIMIT,
     TRUSTED_PROXIES,
+    LIMITER_STORAGE,
+    REFUSED_PREFIX_BYTES,
+    REFUSED_LIMIT,
+    BODY_TIMEOUT_SECONDS,
+    METRICS_TOKEN,
     ALERT_RULES,
     ALERT_URLS,
     PAGERDUTY_ROUTING_KEY,
@@ -417,6 +480,17 @@ class Settings:
     admin_login_limit: str = ADMIN_LOGIN_LIMIT.default
     # Reverse proxies in front of us whose X-Forwarded-* headers are trusted (ProxyFix hops).
     trusted_proxies: int = TRUSTED_PROXIES.default
+    # Where rate limits count (the admin login throttle, refused rows per sender): a `limits`
+    # storage URI; memory:// is per process, redis://… is shared by every process and host.
+    limiter_storage: str = LIMITER_STORAGE.default
+    # A notification refused before (or at) authentication keeps this much of its body, and
+    # one sender address may leave this many such rows per vendor; beyond: counted, not stored.
+    refused_prefix_bytes: int = REFUSED_PREFIX_BYTES.default
+    refused_limit: str = REFUSED_LIMIT.default
+    # Seconds a request body may take to arrive (under gunicorn) before the request gets 408.
+    body_timeout_seconds: float = BODY_TIMEOUT_SECONDS.default
+    # Bearer token /metrics asks for; None = public.
+    metrics_token: str | None = METRICS_TOKEN.default
     # Alerts (receiver/alerts/): the rules file (None = the packaged default), the address that
     # links in messages point to, and the outbox worker's timing.
     alert_rules: str | None = ALERT_RULES.default
@@ -462,6 +536,11 @@ class Settings:
             admin_password_hash=password_hash,
             admin_login_limit=ADMIN_LOGIN_LIMIT.read(env),
             trusted_proxies=TRUSTED_PROXIES.read(env),
+            limiter_storage=LIMITER_STORAGE.read(env),
+            refused_prefix_bytes=REFUSED_PREFIX_BYTES.read(env),
+            refused_limit=REFUSED_LIMIT.read(env),
+            body_timeout_seconds=BODY_TIMEOUT_SECONDS.read(env),
+            metrics_token=METRICS_TOKEN.read(env),
             alert_rules=ALERT_RULES.read(env),
             public_url=PUBLIC_URL.read(env),
             alert_lease_seconds=ALERT_LEASE_SECONDS.read(env),
@@ -484,7 +563,8 @@ class Settings:
     @property
     def secrets(self) -> list[str]:
         """Every configured secret, for the log redaction filter."""
-        return [self.secret_key, *self.vendor_secrets, *(s for s in (self.admin_password,) if s)]
+        optional = (self.admin_password, self.metrics_token)
+        return [self.secret_key, *self.vendor_secrets, *(s for s in optional if s)]
 
 
 def default_sqlite_url(instance_path: str | Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from schemas.common import Text, UTCDateTime, VendorSchema
+from schemas.common import BoundedList, Text, UTCDateTime, VendorSchema
 
 ALARM_STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
 
@@ -18,7 +18,8 @@ class TriggerSchema(VendorSchema):
     MetricName = Text(max_length=255)
     Namespace = Text(max_length=255)
     Statistic = Text(max_length=64)
-    Dimensions = fields.List(fields.Nested(DimensionSchema), load_default=list)
+    # CloudWatch allows 30 dimensions per metric.
+    Dimensions = BoundedList(fields.Nested(DimensionSchema), max_length=30, load_default=list)
 
 
 class AlarmSchema(VendorSchema):

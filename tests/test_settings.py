@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import runpy
 import subprocess
@@ -13,6 +12,7 @@ import pytest
 
 from receiver.settings import SettingsError
 from receiver.vendors import SETTINGS, load_settings
+from tests.servers import clean_env
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = {
@@ -63,9 +63,8 @@ def test_bad_settings_raise_one_line(environ, mentions):
 def run_command(
     args: list[str], environ: dict[str, str], cwd: Path = REPO
 ) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
     return subprocess.run(
-        args, env={**env, **environ}, cwd=cwd, capture_output=True, text=True, timeout=60
+        args, env=clean_env(**environ), cwd=cwd, capture_output=True, text=True, timeout=60
     )
 
 

@@ -17,6 +17,7 @@ from receiver.settings import Settings
 def register_admin(app: Flask, settings: Settings) -> None:
     from receiver.admin import (
         alerts,  # noqa: F401 - adds the alert pages to views.bp
+        notifications,  # noqa: F401 - adds the notification pages to views.bp
         views,
     )
 

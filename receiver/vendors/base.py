@@ -46,9 +46,24 @@ class Provider(ABC):
     def state_rank(self, state: str) -> int:
         return self.state_ranks.get(state, 0)
 
+    #: The auth outcomes at receipt (``Notification.auth``) of notifications this provider can
+    #: replay, each after :meth:`reverify`. Tokens are never stored, so a token vendor's
+    #: notification is replayable only if its token was right when it came.
+    replayable_auth: ClassVar[frozenset[str]] = frozenset({"passed"})
+
     @abstractmethod
     def authenticate(self, request: IncomingRequest) -> None:
         """Raise a 401 :class:`Rejection` unless the request comes from the vendor."""
+
+    def reverify(self, request: IncomingRequest, received_at: datetime, auth: str) -> str:
+        """Check a stored notification's credentials again before it is replayed.
+
+        ``request`` is rebuilt from the stored body and headers, ``auth`` is how authentication
+        ended at receipt. Raises a :class:`Rejection` if they do not verify with today's
+        secret; returns what was verified, for the replay's record.
+        """
+        self.authenticate(request)
+        return "signature verified again with the current secret"
 
     def sender_headers(self, body: bytes) -> dict[str, str]:
         """The credentials the vendor would send with ``body`` (for `receiver send-test`)."""
@@ -96,6 +111,10 @@ class SharedTokenProvider(Provider):
 
     def __init__(self, token: str) -> None:
         self._token = token.encode()
+
+    def reverify(self, request: IncomingRequest, received_at: datetime, auth: str) -> str:
+        # Only notifications whose token was right at receipt get here (replayable_auth).
+        return "token checked at receipt; tokens are never stored, so not again"
 
     def sender_headers(self, body: bytes) -> dict[str, str]:
         return {"X-Receiver-Token": self._token.decode()}

@@ -16,6 +16,9 @@ from schemas.agora import TRANSCODER_EVENTS, ApiErrorSchema, NotificationSchema
 
 # Strongest first: NCS sends both; a sender that signs only one way is still accepted.
 SIGNATURE_HEADERS = (("Agora-Signature-V2", hashlib.sha256), ("Agora-Signature", hashlib.sha1))
+#: Keys of API-error reports start differently from NCS events' ``agora:<noticeId>``: under a
+#: shared ``agora:`` an NCS noticeId ``api:<id>`` made a later report ``<id>`` a duplicate.
+API_KEY_PREFIX = "agora-api:"
 
 
 class AgoraSignedProvider(Provider):
@@ -125,7 +128,7 @@ class AgoraApiErrorProvider(AgoraSignedProvider):
             failures=[
                 FailureReport(
                     code=status,
-                    fingerprint=f"agora:api:{call_id}",
+                    fingerprint=f"{API_KEY_PREFIX}{call_id}",
                     message=data.get("message"),
                     details={
                         key: data.get(key)
@@ -136,7 +139,7 @@ class AgoraApiErrorProvider(AgoraSignedProvider):
         )
         return Normalized(
             vendor=self.vendor,
-            dedup_key=f"agora:api:{call_id}",
+            dedup_key=f"{API_KEY_PREFIX}{call_id}",
             occurred_at=data.get("occurredAt"),
             jobs=[update],
         )

@@ -8,6 +8,7 @@ import base64
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import Any
@@ -32,9 +33,9 @@ CONFIRM_URL = "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&T
 class SnsSigner:
     """A locally generated key and self-signed certificate standing in for SNS's."""
 
-    def __init__(self) -> None:
+    def __init__(self, common_name: str = "sns.amazonaws.com") -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
         now = datetime.now(UTC)
         certificate = (
             x509.CertificateBuilder()
@@ -83,9 +84,11 @@ class SnsServers:
         raise urllib.error.HTTPError(url, 404, "Not Found", None, BytesIO(b"<Error/>"))  # type: ignore[arg-type]
 
 
-def sns_provider(fetch: SnsServers) -> SnsProvider:
-    """The test topic's provider, fetching through ``fetch``."""
-    return SnsProvider([SNS_TOPIC], carried_vendors(), fetch=fetch)
+def sns_provider(
+    fetch: Callable[[str], bytes], topics: Sequence[str] = (SNS_TOPIC,)
+) -> SnsProvider:
+    """The test topic's provider (or ``topics``'), fetching through ``fetch``."""
+    return SnsProvider(topics, carried_vendors(), fetch=fetch)
 
 
 def install(app: Flask) -> None:

@@ -22,10 +22,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from receiver.catalog import CatalogEntry, default_catalog
+from receiver.catalog import CatalogEntry
 from receiver.migrate import upgrade
 from receiver.models import Failure, Job, JobFile
 from receiver.settings import database_url
+from receiver.vendors import default_catalog
 
 VENDOR_SHARE = {"zencoder": 0.45, "lightflow": 0.25, "agora": 0.15, "kvs": 0.15}
 JOB_KIND = {"zencoder": "job", "lightflow": "asset", "agora": "task", "kvs": "stream"}

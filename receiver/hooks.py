@@ -9,9 +9,15 @@ from receiver.ingest import receive
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
 
-# A path, not a name: a vendor may have several endpoints (/hooks/agora/api-errors). The log
-# line's ``vendor`` field is this endpoint.
-@bp.post("/<path:vendor>")
+@bp.post("/<vendor>")
 def notification(vendor: str) -> tuple[Response, int]:
     outcome = receive(vendor, request)
+    return jsonify(outcome.body), outcome.status
+
+
+# A vendor may have more than one endpoint (/hooks/agora/api-errors). Two segments rather than
+# one <path:…> rule: a path converter makes the router match every hook by regular expression.
+@bp.post("/<vendor>/<endpoint>")
+def vendor_endpoint(vendor: str, endpoint: str) -> tuple[Response, int]:
+    outcome = receive(f"{vendor}/{endpoint}", request)
     return jsonify(outcome.body), outcome.status

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, or_, select, update
+from sqlalchemy import Row, bindparam, case, or_, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
@@ -162,7 +162,7 @@ def save_normalized(
 
 
 def _file_of(
-    files: dict[tuple[str, str], tuple[int, str | None]], report: FailureReport
+    files: dict[tuple[str, str], Row[int, str | None]], report: FailureReport
 ) -> tuple[int | None, str | None]:
     """The (id, label) of the file a failure concerns, if any."""
     if report.file_kind is None or report.file_external_id is None:
@@ -211,7 +211,7 @@ def _raw_columns(raw: RawNotification) -> dict[str, Any]:
 # parameters: building them per request with literal values cost more than the database work.
 def _execute(
     connection: Connection, build: Callable[[str], Any], params: dict[str, Any]
-) -> CursorResult[Any]:
+) -> CursorResult[*tuple[Any, ...]]:
     return connection.execute(build(connection.dialect.name), params)
 
 
@@ -300,13 +300,14 @@ def _file_statement(dialect: str, carried: frozenset[str]) -> Any:
     ).returning(table.c.id, table.c.label)
 
 
-def _upsert_file(connection: Connection, job_id: int, file: FileUpdate) -> tuple[int, str | None]:
+def _upsert_file(connection: Connection, job_id: int, file: FileUpdate) -> Row[int, str | None]:
+    """The file's (id, label) after the upsert."""
     # A later notification may omit what an earlier one said (the backup-server details are only
     # sent when used), so only values this notification actually carries overwrite old ones.
     carried = frozenset(
         name for name, value in file.fields.items() if value is not None and value is not False
     )
-    row = _execute(
+    row: Row[int, str | None] = _execute(
         connection,
         lambda dialect: _file_statement(dialect, carried),
         {
@@ -321,7 +322,7 @@ def _upsert_file(connection: Connection, job_id: int, file: FileUpdate) -> tuple
             "updated_at": utcnow(),
         },
     ).one()
-    return row.id, row.label
+    return row
 
 
 @cache

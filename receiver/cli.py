@@ -17,6 +17,7 @@ from rich.console import Console
 from receiver import create_app
 from receiver.admin.cli import export
 from receiver.alerts.cli import alerts, worker
+from receiver.alerts.triage_cli import failures, groups
 from receiver.catalog import CatalogError
 from receiver.catalog.cli import codes
 from receiver.db import get_database, get_session, utcnow
@@ -50,6 +51,8 @@ main.add_command(codes)
 main.add_command(export)
 main.add_command(alerts)
 main.add_command(worker)
+main.add_command(groups)
+main.add_command(failures)
 
 
 @main.group()

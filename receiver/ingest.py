@@ -21,6 +21,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import parse_options_header
 
 from receiver.alerts import enqueue_alerts
+from receiver.alerts.triage import recover_jobs
 from receiver.catalog import Catalog
 from receiver.db import get_database, get_session, utcnow
 from receiver.metrics import Metrics
@@ -28,6 +29,7 @@ from receiver.models import Notification
 from receiver.providers.base import IncomingRequest, Normalized, Provider, Rejection
 from receiver.storage import (
     RawNotification,
+    Saved,
     bounded_key,
     save_accepted,
     save_normalized,
@@ -91,8 +93,8 @@ def _receive(vendor: str, request: Request) -> Outcome:
             http_status=provider.accepted_status,
             vendor=provider.vendor,
         )
-        # Alerts join the same transaction: sent only for failures that were committed.
-        enqueue_alerts(session, result.new_failures, current_app.extensions["alert_rules"])
+        # Groups and alerts join the same transaction: sent only for failures that were committed.
+        triage_new(session, result.saved)
         session.commit()  # durably stored before we answer 2xx
     _count_new_failures(provider.vendor, normalized)
     if result.duplicate:
@@ -146,7 +148,7 @@ def replay(session: Session, notification: Notification) -> Outcome:
         notification.dedup_key = dedup_key
         notification.status, notification.reason, notification.errors = "stored", None, None
         notification.http_status = provider.accepted_status
-    new_failures = save_normalized(
+    saved = save_normalized(
         session.connection(),
         provider.vendor,
         notification.id,
@@ -154,11 +156,19 @@ def replay(session: Session, notification: Notification) -> Outcome:
         provider.state_rank,
         notification.received_at,
     )
-    enqueue_alerts(session, new_failures, current_app.extensions["alert_rules"])
+    triage_new(session, saved)
     session.commit()
     return Outcome(
-        200, {"status": "replayed", "id": notification.id, "failures": len(new_failures)}
+        200, {"status": "replayed", "id": notification.id, "failures": len(saved.new_failures)}
     )
+
+
+def triage_new(session: Session, saved: Saved) -> None:
+    """New failures join their groups (and alert); jobs the vendor says recovered resolve."""
+    rules = current_app.extensions["alert_rules"]
+    enqueue_alerts(session, saved.new_failures, rules)
+    if saved.recoveries:
+        recover_jobs(session, rules, saved.recoveries)
 
 
 def _count_new_failures(vendor: str, normalized: Normalized) -> None:

@@ -153,4 +153,4 @@ def safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("admin.failures")
+    return url_for("admin.index")

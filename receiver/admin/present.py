@@ -2,19 +2,24 @@
 
 Jinja escapes every value; these helpers add what escaping cannot: a vendor link is only a link
 when it is http(s) (a ``javascript:`` URL would otherwise run on click), and raw bodies are shown
-decoded and indented, never interpreted.
+decoded and indented, never interpreted. Times a person scans are relative ("12 min ago"), with
+the absolute UTC minute in the element's ``title``; trends are inline SVG drawn here (the CSP
+allows no script, and bars styled by the page's stylesheet need no inline style).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, g
 from markupsafe import Markup, escape
+
+from receiver.db import utcnow
+from receiver.when import relative, utc_minute
 
 #: Raw bodies longer than this are cut on the page (the CSV/API never show bodies).
 MAX_BODY_CHARS = 200_000
@@ -58,6 +63,71 @@ def utc(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def request_now() -> datetime:
+    """One "now" per request, so every relative time on a page counts from the same instant."""
+    if "now" not in g:
+        g.now = utcnow()
+    return g.now
+
+
+def reltime(value: datetime | None, now: datetime | None = None) -> Markup:
+    """``<time title="2026-12-06 14:05 UTC">12 min ago</time>``."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="{}" title="{} UTC">{}</time>').format(
+        value.astimezone(UTC).isoformat(), utc_minute(value), relative(value, now or request_now())
+    )
+
+
+def short_id(value: str | None, length: int = 24) -> Markup:
+    """A long id (LightFlow UUIDs, KVS ARNs) cut in the middle, the full value in ``title``."""
+    if not value:
+        return Markup("")
+    if len(value) <= length:
+        return Markup('<span class="id">{}</span>').format(value)
+    half = (length - 1) // 2
+    return Markup('<span class="id" title="{}">{}…{}</span>').format(
+        value, value[:half], value[-half:]
+    )
+
+
+#: Geometry of the inline trend: 24 bars of 4 px with 1 px gaps, 24 px high.
+TREND_BAR, TREND_GAP, TREND_HEIGHT = 4, 1, 24
+
+
+def trend_svg(counts: list[int], start: datetime, step_hours: int = 1) -> Markup:
+    """Failures per hour as a tiny bar chart; each bar's ``<title>`` names its hour and count."""
+    peak = max(counts, default=0) or 1
+    width = len(counts) * (TREND_BAR + TREND_GAP) - TREND_GAP
+    total = sum(counts)
+    parts = [
+        Markup(
+            '<svg class="trend" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
+            'aria-label="{label}"><title>{label}</title>'
+            '<line class="axis" x1="0" y1="{h}" x2="{w}" y2="{h}"/>'
+        ).format(
+            w=width,
+            h=TREND_HEIGHT,
+            label=f"{total} failures in the last {len(counts) * step_hours} h, per hour",
+        )
+    ]
+    for index, count in enumerate(counts):
+        if not count:
+            continue
+        height = max(2.0, count / peak * TREND_HEIGHT)
+        begins = start + timedelta(hours=index * step_hours)
+        title = f"{utc_minute(begins)} UTC, {count} failure{'s' if count != 1 else ''}"
+        parts.append(
+            Markup(
+                '<rect x="{}" y="{:.1f}" width="{}" height="{:.1f}"><title>{}</title></rect>'
+            ).format(
+                index * (TREND_BAR + TREND_GAP), TREND_HEIGHT - height, TREND_BAR, height, title
+            )
+        )
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
 def shorten(value: str | None, length: int = 120) -> str:
     if not value:
         return ""
@@ -83,7 +153,12 @@ def pretty_json(value: Any) -> str:
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(utc)
+    app.add_template_filter(utc_minute)
     app.add_template_filter(shorten)
     app.add_template_filter(pretty_json)
     app.add_template_filter(field_errors)
     app.add_template_global(link_or_text)
+    app.add_template_global(reltime)
+    app.add_template_global(short_id)
+    app.add_template_global(trend_svg)
+    app.add_template_global(request_now, "now")

@@ -20,7 +20,8 @@ from sqlalchemy import ColumnElement, Row, Select, func, or_, select, tuple_, un
 from sqlalchemy.orm import Session
 
 from receiver.catalog import SEVERITIES
-from receiver.models import Failure, Job, JobFile, Notification
+from receiver.db import contains_pattern
+from receiver.models import AlertGroupFailure, Failure, Job, JobFile, Notification
 
 FAILURE_STATUSES = ("open", "acknowledged", "resolved")
 DEFAULT_PAGE_SIZE = 50
@@ -46,6 +47,9 @@ class FailureQuerySchema(Schema):
     q = fields.String(
         validate=validate.Length(max=200),
         metadata={"description": "text in the job id, output id or label, or the message"},
+    )
+    group = fields.Integer(
+        validate=validate.Range(min=1), metadata={"description": "only this group's failures"}
     )
     cursor = fields.String(
         validate=validate.Length(max=200),
@@ -73,6 +77,7 @@ class FailureFilters:
     since: date | None = None
     until: date | None = None
     q: str | None = None
+    group: int | None = None
 
     @classmethod
     def from_args(cls, args: dict[str, Any]) -> FailureFilters:
@@ -82,7 +87,7 @@ class FailureFilters:
     def query_args(self) -> dict[str, str]:
         """The filters as URL query arguments (to keep them in links)."""
         return {
-            name: value.isoformat() if isinstance(value, date) else value
+            name: value.isoformat() if isinstance(value, date) else str(value)
             for name in self.__dataclass_fields__
             if (value := getattr(self, name)) is not None
         }
@@ -162,12 +167,20 @@ def _field_conditions(filters: FailureFilters) -> list[ColumnElement[bool]]:
         where.append(Failure.occurred_at >= _start_of(filters.since))
     if filters.until is not None:
         where.append(Failure.occurred_at < _start_of(filters.until + timedelta(days=1)))
+    if filters.group is not None:
+        where.append(
+            Failure.id.in_(
+                select(AlertGroupFailure.failure_id).where(
+                    AlertGroupFailure.group_id == filters.group
+                )
+            )
+        )
     return where
 
 
 def _text_branches(text: str) -> tuple[ColumnElement[bool], ...]:
     """Message, job id, output id or label contains ``text`` (case-insensitive, literal)."""
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = contains_pattern(text)
 
     def like(column: Any) -> ColumnElement[bool]:
         return column.ilike(pattern, escape="\\")

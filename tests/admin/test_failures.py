@@ -49,9 +49,9 @@ def test_list_shows_the_operator_columns(admin, session):
         "warning",
         "backoff",
         "There was a problem resolving the host",
-        "backup",
+        "backup copy",
         "open",
-        "2026-11-01 12:00:00",
+        'title="2026-11-01 12:00 UTC"',  # the absolute time of a relative one ("… days ago")
     ):
         assert text in html
 
@@ -280,34 +280,55 @@ def test_detail_page_shows_catalog_outputs_and_raw_notification(admin, client, s
     failure = session.query(Failure).filter_by(notification_id=response.json["id"]).one()
     html = admin.get(f"/admin/failures/{failure.id}").get_data(as_text=True)
     assert "UnableToResolveHostError" in html
-    entry = admin.application.extensions["catalog"].lookup("zencoder", failure.code)
+    catalog = admin.application.extensions["catalog"]
+    entry = catalog.lookup("zencoder", failure.code, backup_server=True)
     assert str(entry.action)[:40].replace("'", "&#39;") in html
+    assert "Copy the file from the backup URL to its real destination before it expires" in (
+        entry.action
+    )
+    # The seed's URL expired in 2011: said so, and no dead link offered as a download.
+    assert "The backup copy expired" in html and "download it from the backup URL" not in html
     # primary_upload_error_link is a real link; the raw body is shown pretty-printed.
     assert 'href="https://app.zencoder.com/docs/errors/UnableToResolveHostError"' in html
     assert "&#34;backup_server_used&#34;: true" in html or "&#34;backup_server_used&#34;" in html
     assert "172151" in html  # job id
 
 
-def test_acknowledge_and_resolve(admin, session):
+def test_acknowledge_resolve_and_reopen_with_a_note(admin, session):
     failure = add_failure(session)
     url = f"/admin/failures/{failure.id}"
-    for status in ("acknowledged", "resolved", "open"):
+    steps = (("acknowledge", "acknowledged"), ("resolve", "resolved"), ("reopen", "open"))
+    for action, status in steps:
         response = admin.post(
-            f"{url}/status", data={"status": status, "csrf_token": csrf_token(admin, url)}
+            "/admin/failures/actions",
+            data={
+                "id": failure.id,
+                "action": action,
+                "note": f"{action} because",
+                "next": url,
+                "csrf_token": csrf_token(admin, url),
+            },
         )
-        assert response.status_code == 302
+        assert (response.status_code, response.location) == (302, url)
         session.refresh(failure)
         assert failure.status == status
-        assert f"is now {status}" in admin.get(url).get_data(as_text=True)
+        page = admin.get(url).get_data(as_text=True)
+        assert f"1 failure {'reopened' if action == 'reopen' else status}." in page
+        assert f"{action} because" in page  # the note, in the state history
+    events = re.findall(r"<li>(.*?)</li>", page.partition("State history")[2], re.S)
+    assert len(events) == 3 and "operator" in events[0] and "(admin)" in events[0]
 
 
-def test_unknown_status_is_refused(admin, session):
+def test_an_unknown_action_or_id_is_refused(admin, session):
     failure = add_failure(session)
     url = f"/admin/failures/{failure.id}"
-    response = admin.post(
-        f"{url}/status", data={"status": "deleted", "csrf_token": csrf_token(admin, url)}
-    )
-    assert response.status_code == 400
+    for data in ({"id": failure.id, "action": "delete"}, {"id": "x", "action": "resolve"}):
+        response = admin.post(
+            "/admin/failures/actions", data={**data, "csrf_token": csrf_token(admin, url)}
+        )
+        assert response.status_code == 400
+    session.refresh(failure)
+    assert failure.status == "open"
 
 
 def test_replay_from_the_detail_page(admin, client, session):

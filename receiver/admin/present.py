@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g
 from markupsafe import Markup, escape
 
+from receiver.alerts.overview import ordered_labels
 from receiver.db import utcnow
 from receiver.when import relative, utc_minute
 
@@ -128,6 +129,11 @@ def trend_svg(counts: list[int], start: datetime, step_hours: int = 1) -> Markup
     return Markup("").join(parts)
 
 
+def label_text(labels: dict[str, str]) -> str:
+    """A group's label values in the rules' order: ``lightflow credentials 2007``."""
+    return " ".join(value for _name, value in ordered_labels(labels) if value)
+
+
 def shorten(value: str | None, length: int = 120) -> str:
     if not value:
         return ""
@@ -155,6 +161,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(utc)
     app.add_template_filter(utc_minute)
     app.add_template_filter(shorten)
+    app.add_template_filter(label_text)
     app.add_template_filter(pretty_json)
     app.add_template_filter(field_errors)
     app.add_template_global(link_or_text)

@@ -45,7 +45,7 @@ from receiver.alerts.rules import Rule, RuleSet
 from receiver.alerts.triage import reopen_for_regression, resolve_quiet_groups
 from receiver.catalog import SEVERITIES
 from receiver.db import insert_for, utcnow
-from receiver.models import AlertGroup, AlertGroupFailure, Silence
+from receiver.models import AlertGroup, AlertGroupFailure, Failure, Job, JobFile, Silence
 
 GROUP_STATES = ("pending", "firing", "acknowledged", "silenced", "resolved")
 OPEN_STATES = ("pending", "firing", "acknowledged", "silenced")
@@ -111,8 +111,37 @@ def group_failures(
     return groups
 
 
+def ungrouped_failures(session: Session, limit: int) -> list[dict[str, Any]]:
+    """Stored failures in no group yet (stored before every failure was grouped), oldest first,
+    as ingest hands new failures to :func:`group_failures`."""
+    linked = select(AlertGroupFailure.failure_id).where(AlertGroupFailure.failure_id == Failure.id)
+    rows = session.execute(
+        select(
+            Failure.id,
+            Failure.vendor,
+            Failure.category,
+            Failure.severity,
+            Failure.code,
+            Failure.backup_server_used.label("backup_server"),
+            JobFile.label,
+            Job.external_id.label("job"),
+            Failure.job_id,
+            Failure.occurred_at,
+            Failure.created_at.label("received_at"),
+        )
+        .join(Job, Job.id == Failure.job_id)
+        .outerjoin(JobFile, JobFile.id == Failure.job_file_id)
+        .where(~linked.exists())
+        .order_by(Failure.id)
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
 def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: datetime) -> AlertGroup:
     occurred = [failure["occurred_at"] for failure in batch.failures]
+    # Grouping stored failures later (``receiver groups backfill``) keeps when they came in.
+    received = [failure.get("received_at", now) for failure in batch.failures]
     jobs = sorted({failure["job_id"] for failure in batch.failures})
     params = {
         "fingerprint": fingerprint,
@@ -126,8 +155,8 @@ def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: dateti
         "severity": min((failure["severity"] for failure in batch.failures), key=_severity_rank),
         "notified_count": 0,
         "reopened_count": 0,
-        "first_seen_at": now,
-        "last_seen_at": now,
+        "first_seen_at": min(received),
+        "last_seen_at": max(received),
         "first_occurred_at": min(occurred),
         "last_occurred_at": max(occurred),
         "created_at": now,
@@ -159,7 +188,10 @@ def _group_statement(dialect: str) -> Any:
                 (_rank(new.severity) < _rank(table.c.severity), new.severity),
                 else_=table.c.severity,
             ),
-            "last_seen_at": new.last_seen_at,
+            "last_seen_at": case(
+                (new.last_seen_at > table.c.last_seen_at, new.last_seen_at),
+                else_=table.c.last_seen_at,
+            ),
             "first_occurred_at": case(
                 (new.first_occurred_at < table.c.first_occurred_at, new.first_occurred_at),
                 else_=table.c.first_occurred_at,

@@ -123,6 +123,12 @@ class GroupRow:
         return triage_state(self.group.state)
 
     @property
+    def labels(self) -> list[tuple[str, str]]:
+        """The group's labels in the rules' order (vendor, category, severity, code, label, job):
+        PostgreSQL's JSONB keeps keys in an order of its own."""
+        return ordered_labels(self.group.labels)
+
+    @property
     def action(self) -> str | None:
         """The catalog's recommended action, for a backup copy's group the backup one."""
         return self.entry.action if self.entry else None
@@ -188,6 +194,11 @@ def describe(
             )
         )
     return rows
+
+
+def ordered_labels(labels: Mapping[str, str]) -> list[tuple[str, str]]:
+    rank = {name: index for index, name in enumerate(GROUP_FIELDS)}
+    return sorted(labels.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
 
 
 def trend_start(now: datetime) -> datetime:

@@ -416,6 +416,28 @@ def resolve_quiet_groups(session: Session, rules: RuleSet, now: datetime) -> lis
     return resolved
 
 
+def settle_backfilled(
+    session: Session, rules: RuleSet, group_ids: Iterable[int], now: datetime
+) -> None:
+    """Groups made for failures stored before every failure was grouped start in the state
+    their failures are in: resolved when all are, acknowledged when none is open."""
+    for group_id in _unique(group_ids):
+        statuses = set(
+            session.scalars(
+                select(Failure.status)
+                .join(AlertGroupFailure, AlertGroupFailure.failure_id == Failure.id)
+                .where(AlertGroupFailure.group_id == group_id)
+                .distinct()
+            )
+        )
+        action = "resolve" if statuses <= {"resolved"} else None
+        if "open" not in statuses and action is None:
+            action = "acknowledge"
+        if action:
+            note = f"grouped after the fact: its failures were all {FAILURE_MOVES[action][1]}"
+            change_groups(session, rules, [group_id], action, RECEIVER, note, now)
+
+
 def recover_jobs(
     session: Session, rules: RuleSet, recoveries: Iterable[tuple[int, datetime]]
 ) -> Outcome | None:

@@ -15,8 +15,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from receiver.alerts import alert_rules
+from receiver.alerts.groups import group_failures, ungrouped_failures
 from receiver.alerts.overview import (
     PERIODS,
     group_detail,
@@ -24,9 +26,17 @@ from receiver.alerts.overview import (
     load_group_query,
     row_as_dict,
 )
-from receiver.alerts.triage import ACTIONS, TRIAGE_STATES, Actor, change_failures, change_groups
+from receiver.alerts.triage import (
+    ACTIONS,
+    TRIAGE_STATES,
+    Actor,
+    change_failures,
+    change_groups,
+    settle_backfilled,
+)
 from receiver.catalog import SEVERITIES
 from receiver.db import get_session, utcnow
+from receiver.models import AlertGroup
 from receiver.when import relative
 
 VERBS = {"ack": "acknowledge", "resolve": "resolve", "reopen": "reopen"}
@@ -63,7 +73,7 @@ def list_groups(as_json: bool, **options: Any) -> None:
         click.echo("no groups match")
     for row in found.rows:
         group = row.group
-        what = " ".join(v for k, v in group.labels.items() if v and k != "severity")
+        what = " ".join(value for name, value in row.labels if value and name != "severity")
         click.echo(
             f"#{group.id:<5} {row.triage:<12} {group.severity:<8} {what}  "
             f"{group.failure_count} failures ({row.last_24h} in 24 h) in {group.job_count} jobs, "
@@ -83,6 +93,29 @@ def show_group(group_id: int) -> None:
     if detail is None:
         raise click.ClickException(f"no group {group_id}")
     click.echo(json.dumps(detail, indent=2, default=_iso))
+
+
+@groups.command("backfill")
+@click.option("--batch-size", default=1000, show_default=True)
+@with_appcontext
+def backfill(batch_size: int) -> None:
+    """Group the failures stored before every failure was grouped (run once after upgrading;
+    nothing is sent about them). Safe to repeat: grouped failures are skipped."""
+    session = get_session()
+    rules = alert_rules(current_app)
+    now = utcnow()
+    grouped, touched = 0, set()
+    while batch := ungrouped_failures(session, batch_size):
+        made = group_failures(session, batch, rules, now)
+        touched |= {group.id for group, _batch in made if group.last_notified_at is None}
+        grouped += len(batch)
+        session.commit()
+    pending = session.scalars(
+        select(AlertGroup.id).where(AlertGroup.id.in_(touched), AlertGroup.state == "pending")
+    ).all()
+    settle_backfilled(session, rules, pending, now)
+    session.commit()
+    click.echo(f"grouped {grouped} failure(s) into {len(touched)} group(s)")
 
 
 def _action_command(group: click.Group, verb: str, noun: str, change: Callable[..., Any]) -> None:

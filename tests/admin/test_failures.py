@@ -362,3 +362,61 @@ def test_rejected_page_lists_and_replays(admin, client, session):
 
 def test_missing_failure_is_404(admin):
     assert admin.get("/admin/failures/999999").status_code == 404
+
+
+def count_ticks(root: ET.Element) -> list[str]:
+    return [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+
+
+def test_chart_colours_the_top_categories_apart_and_the_rest_as_other(admin, session):
+    # 11 categories, each with a different count (the 18 of the catalog would not fit a
+    # colour-blind-safe palette: the top 9 get one each, the rest share "other").
+    names = ["input", "credentials", "remote_not_found", "rate_limited", "remote_unavailable",
+             "network", "upload", "publishing", "drm", "encoding", "stream"]  # fmt: skip
+    for rank, category in enumerate(names):
+        for n in range(len(names) - rank):
+            add_failure(session, category=category, occurred_at=BASE_TIME - timedelta(hours=n))
+    root = chart_document(admin.get("/admin/failures/chart.svg?until=2026-11-01"))
+    fills = {
+        link.find(f"{SVG}text").text.strip(): link.find(f"{SVG}rect").get("fill")
+        for link in root.find(f"{SVG}g").iter(f"{SVG}a")
+    }
+    assert list(fills) == [*names[:9], "other"]  # most failures first
+    assert len(set(fills.values())) == 10  # nine colours and the grey of "other"
+    assert legend(root)["other"] == 2 + 1  # encoding 2, stream 1
+    # Every bar's colour is its category's (or other's).
+    by_title = {
+        r.find(f"{SVG}title").text.split(" ", 2)[2]: r.get("fill")
+        for r in root.iter(f"{SVG}rect")
+        if len(r)
+    }
+    assert all(fills[name] == fill for name, fill in by_title.items())
+
+
+def test_chart_bars_and_legend_open_the_filtered_list(admin, session):
+    add_failure(session, vendor="lightflow", category="network", occurred_at=BASE_TIME)
+    root = chart_document(admin.get("/admin/failures/chart.svg?vendor=lightflow&until=2026-11-01"))
+    links = [(a.get("href"), a.get("target")) for a in root.iter(f"{SVG}a")]
+    bar, entry = links
+    assert bar == (
+        "/admin/failures?vendor=lightflow&until=2026-11-01&since=2026-11-01&category=network",
+        "_top",
+    )
+    assert entry[0] == (
+        "/admin/failures?vendor=lightflow&until=2026-11-01&since=2026-10-03&category=network"
+    )
+    listed = admin.get(bar[0]).get_data(as_text=True)
+    assert len(failure_ids(listed)) == 1
+
+
+@pytest.mark.parametrize(
+    ("per_day", "ticks"),
+    [(0, ["0"]), (1, ["0", "1"]), (3, ["0", "1", "2", "3"]), (61, ["0", "20", "40", "60", "80"])],
+)
+def test_chart_ticks_are_whole_and_distinct(admin, session, per_day, ticks):
+    for n in range(per_day):
+        add_failure(session, category="network", occurred_at=BASE_TIME - timedelta(minutes=n))
+    root = chart_document(admin.get("/admin/failures/chart.svg?until=2026-11-01"))
+    assert count_ticks(root) == ticks
+    empty = "No failures in this range." in "".join(root.itertext())
+    assert empty == (per_day == 0)

@@ -381,3 +381,38 @@ def test_alerts_roll_back_with_the_notification(client, session, rules, monkeypa
     assert post(client, "lightflow", body).status_code == 500
     for model in (Failure, AlertGroup, AlertNotification):
         assert session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_a_backup_server_alert_carries_the_deadline_and_says_to_save_the_copy(
+    client, session, channel, worker, clock
+):
+    # Zencoder could not write to S3 (credentials): the output waits on its backup server.
+    name = "output_backup_thumbnail_failed.json"
+    body = json.loads((FIXTURES / "zencoder" / name).read_text())
+    expires = clock.now + timedelta(hours=5)
+    body["output"]["url"] = (
+        "https://zencoder-live.s3.amazonaws.com/out.mp4?Signature=x"
+        f"&Expires={int(expires.timestamp())}"
+    )
+    assert post(client, "zencoder", json.dumps(body).encode()).status_code == 202
+    clock.advance(seconds=31)
+    worker.run_once()
+    [hook] = channel.delivered("/hook")
+    deadline = f"{expires:%Y-%m-%d %H:%M:%S} UTC"
+    assert f"Backup copy available until {deadline} (in 4 h 59 min)" in hook["message"]
+    assert "/admin/backups" in hook["message"]
+    assert "What to do: First save the output" in hook["message"]
+    [page] = channel.delivered("/pd")
+    details = page["payload"]["custom_details"]
+    assert details["backup_deadline"].startswith(expires.replace(microsecond=0).isoformat()[:16])
+
+
+def test_an_expired_backup_copy_is_not_offered_as_a_deadline(
+    client, session, channel, worker, clock
+):
+    body = (FIXTURES / "zencoder" / "output_backup_thumbnail_failed.json").read_bytes()
+    assert post(client, "zencoder", body).status_code == 202  # its URL expired in 2024
+    clock.advance(seconds=31)
+    worker.run_once()
+    [hook] = channel.delivered("/hook")
+    assert "Backup copy available" not in hook["message"]

@@ -19,6 +19,7 @@ from flask import Flask, g
 from markupsafe import Markup, escape
 
 from receiver.alerts.overview import ordered_labels
+from receiver.alerts.triage import triage_state
 from receiver.db import utcnow
 from receiver.when import relative, utc_minute
 
@@ -162,6 +163,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(utc_minute)
     app.add_template_filter(shorten)
     app.add_template_filter(label_text)
+    app.add_template_filter(triage_state, "triage")
     app.add_template_filter(pretty_json)
     app.add_template_filter(field_errors)
     app.add_template_global(link_or_text)

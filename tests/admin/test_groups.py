@@ -498,7 +498,7 @@ def test_failure_page_links_its_group(admin, session, group):
     failure_id = session.scalars(select(Failure.id)).first()
     html = admin.get(f"/admin/failures/{failure_id}").get_data(as_text=True)
     assert f'href="/admin/groups/{group.id}"' in html
-    assert '<span class="badge st-firing">firing</span>' in html
+    assert '<span class="badge st-open">open</span>' in html
 
 
 def test_failure_outside_any_group_says_how_to_group_it(admin, session):

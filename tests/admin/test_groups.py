@@ -529,3 +529,21 @@ def test_vendor_text_in_labels_and_messages_is_inert(admin, client, session, rul
         html = admin.get(path).get_data(as_text=True)
         assert_inert(html, shown=SCRIPT_TAG)
     assert "<script>" not in admin.get(page).get_data(as_text=True)
+
+
+def test_search_finds_a_group_by_a_job_id_or_the_catalogs_words(admin, client, session):
+    post_failures(client, 2, prefix="tenant-42-asset")
+    post_failures(client, 1, code=2404, prefix="other")
+    credentials, missing = session.scalars(select(AlertGroup.id).order_by(AlertGroup.id)).all()
+    assert group_links(admin.get("/admin/?q=tenant-42-asset-2007-1").get_data(as_text=True)) == [
+        credentials
+    ]
+    # "storage credentials" is in the catalog's description of LightFlow 2007, not in a label.
+    assert group_links(admin.get("/admin/?q=Storage credentials").get_data(as_text=True)) == [
+        credentials
+    ]
+    # Two characters match labels and the catalog, not ids (no index could find those).
+    assert group_links(admin.get("/admin/?q=42").get_data(as_text=True)) == []
+    html = admin.get("/admin/?q=other-2404").get_data(as_text=True)
+    assert group_links(html) == [missing]
+    assert 'href="/admin/failures?q=other-2404"' in html  # and the messages, in the failures list

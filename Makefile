@@ -2,11 +2,14 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# `make run PORT=8001 HOST=0.0.0.0` serves elsewhere (a second receiver, a busy port).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test browser lint format bench clean
 
 run: $(VENV)/.installed
-	$(BIN)/receiver run
+	$(BIN)/receiver run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
@@ -18,6 +21,7 @@ test: $(VENV)/.installed-test browser
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make test: installing Debian's chromium package with apt-get (for the admin's browser tests)"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
 	      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; \
 	  else \
@@ -33,12 +37,14 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 
 $(VENV)/.installed: pyproject.toml
+	@echo "make: installing the receiver and its dependencies (pyproject.toml) into $(VENV) with pip"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	@echo "make: installing the test extras (pytest, ruff, hypothesis, playwright, ...) into $(VENV)"
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 

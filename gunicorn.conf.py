@@ -21,8 +21,10 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
 accesslog = "-"
-# %(U)s is the path without the query string, so a `?token=` never reaches the log.
+# %(U)s is the path without the query string, so a `?token=` never reaches the log; the logger
+# escapes control characters (a decoded %0d%0a in the path would start a forged line).
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms "%(a)s"'
+logger_class = "receiver.server.AccessLogger"
 
 
 def on_starting(server):

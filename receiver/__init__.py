@@ -20,6 +20,7 @@ from receiver.logs import configure_logging, init_request_logging
 from receiver.metrics import init_metrics
 from receiver.providers import build_providers
 from receiver.settings import Settings
+from receiver.throttle import init_throttles
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -44,6 +45,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
             parents=True, exist_ok=True
         )
     Database(settings).init_app(app)
+    init_throttles(app, settings)
     app.extensions["providers"] = build_providers(settings)
     # Loaded and validated once: a malformed catalog stops start-up, not a request.
     app.extensions["catalog"] = default_catalog()

@@ -1,18 +1,28 @@
-"""The ``receiver`` command: serve, migrate, explain codes."""
+"""The ``receiver`` command: serve, migrate, try it locally, explain codes, act on alerts.
+
+Settings come from the environment and, for whatever is not set there, from the env file that
+``receiver run`` writes on first start (``<instance>/receiver.env``): a command typed in a second
+terminal talks to the same database with the same secrets as the running server without sourcing
+anything. The group is plain click, not Flask's ``FlaskGroup``: ``receiver --help`` must work
+without a configuration and show this product's commands, not Flask's (``routes``, ``shell``,
+``--app``, ``--env-file``).
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+import shlex
+import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, routes_command, shell_command
-from rich.console import Console
+from flask.cli import ScriptInfo, with_appcontext
 
 from receiver import create_app
 from receiver.admin.cli import export
@@ -22,6 +32,7 @@ from receiver.catalog import CatalogError
 from receiver.catalog.cli import codes
 from receiver.db import get_database, get_session, utcnow
 from receiver.migrate import current_revision, head_revision, upgrade
+from receiver.replay_cli import replay_command
 from receiver.settings import TOKEN_VARIABLES, SettingsError
 
 # Where `receiver run` keeps the secrets it generates for a local install (see README); the same
@@ -34,34 +45,84 @@ FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def load_app() -> Flask:
+    """The app, configured from the environment and then the local env file."""
+    supplied = load_env_file(LOCAL_SECRETS_FILE)
+    if supplied:
+        # stderr: stdout may be a CSV or JSON a script reads.
+        click.echo(
+            f"receiver: settings not in the environment read from {LOCAL_SECRETS_FILE}", err=True
+        )
     try:
         return create_app()
-    except (SettingsError, CatalogError) as error:
+    except SettingsError as error:
+        # One line: an operator reads it in a crash loop's journal.
+        raise click.ClickException(
+            f"configuration error: {error} {_where_settings_come_from()}"
+        ) from None
+    except CatalogError as error:
         raise click.ClickException(f"configuration error: {error}") from None
 
 
-@click.group(cls=FlaskGroup, create_app=load_app, add_default_commands=False)
+def _where_settings_come_from() -> str:
+    if LOCAL_SECRETS_FILE.exists():
+        return f"(settings come from the environment, then {LOCAL_SECRETS_FILE})"
+    return (
+        f"(settings come from the environment, then {LOCAL_SECRETS_FILE}, which does not exist: "
+        "`make run` writes it on first start; if your receiver keeps it elsewhere, set "
+        "RECEIVER_INSTANCE_DIR to that folder)"
+    )
+
+
+class ReceiverGroup(click.Group):
+    """A click group whose commands can ask for the app (``flask.cli.with_appcontext``) and get
+    it built by :func:`load_app` only when they run, never for ``--help``."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        extra.setdefault("obj", ScriptInfo(create_app=load_app, set_debug_flag=False))
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@click.group(
+    cls=ReceiverGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=(
+        "\b\nSettings come from the environment, then from <instance>/receiver.env, which\n"
+        "`receiver run` writes on first start (instance: $RECEIVER_INSTANCE_DIR, default\n"
+        "<checkout>/instance). `receiver COMMAND --help` shows examples."
+    ),
+)
+@click.version_option(package_name="video-failure-receiver", prog_name="receiver")
 def main() -> None:
-    """Webhook receiver for video-pipeline failures (Zencoder, LightFlow, Agora, KVS)."""
+    """Webhook receiver for video-pipeline failures: Zencoder, LightFlow, Agora Cloud
+    Transcoding, Kinesis Video Streams, and CloudWatch alarms via Amazon SNS."""
 
 
-main.add_command(shell_command)
-main.add_command(routes_command)
 main.add_command(codes)
 main.add_command(export)
 main.add_command(alerts)
 main.add_command(worker)
 main.add_command(groups)
 main.add_command(failures)
+main.add_command(replay_command)
 
 
-@main.group()
+@main.group(
+    epilog="\b\nExamples:\n  receiver db upgrade        # before new code starts (idempotent)\n"
+    "  receiver db current"
+)
 def db() -> None:
     """Database schema (Alembic migrations)."""
 
 
 @db.command("upgrade")
 @click.argument("revision", default="head")
+@with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
     upgrade(get_database(current_app).engine, revision)
@@ -69,21 +130,30 @@ def db_upgrade(revision: str) -> None:
 
 
 @db.command("current")
+@with_appcontext
 def db_current() -> None:
     """Show the database's migration revision and the code's head."""
     with get_database(current_app).engine.connect() as connection:
         click.echo(f"database: {current_revision(connection)}  head: {head_revision()}")
 
 
-@main.command("run", with_appcontext=False)
+@main.command(
+    "run",
+    short_help="Migrate and serve the receiver with gunicorn, plus one alert worker.",
+    epilog="\b\nExamples:\n  receiver run\n  receiver run --port 8001    # or: make run PORT=8001\n"
+    "  RECEIVER_ALERT_URLS=json://127.0.0.1:9000/ receiver run",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
 def run(host: str, port: int, workers: int) -> None:
-    """Migrate the database and serve on HOST:PORT with gunicorn (the embedded default).
+    """Migrate the database and serve on HOST:PORT with gunicorn (the embedded default), with
+    one alert worker beside it.
 
-    Without configured secrets it generates them once into instance/receiver.env.
+    Secrets not set in the environment are generated once into <instance>/receiver.env, which
+    every other `receiver` command reads too.
     """
+    _refuse_busy_port(host, port)
     ensure_local_secrets(LOCAL_SECRETS_FILE)
     os.environ.setdefault("RECEIVER_LOG_FORMAT", "text")  # a person is reading this terminal
     # Before the app (and prometheus_client) loads: forked workers share metrics through files.
@@ -112,7 +182,12 @@ def run(host: str, port: int, workers: int) -> None:
         alert_worker.wait(timeout=30)
 
 
-@main.command("prune")
+@main.command(
+    "prune",
+    short_help="Delete raw notifications, resolved failures and idle jobs past retention.",
+    epilog="\b\nExamples:\n  receiver prune --older-than 90d --dry-run\n  receiver prune --older-than 90d",
+)
+@with_appcontext
 @click.option("--older-than", default="90d", show_default=True, help="Age like 90d, 12h or 2w.")
 @click.option(
     "--batch-size", default=1000, show_default=True, help="Rows per delete (short locks)."
@@ -145,51 +220,11 @@ def prune_command(older_than: str, batch_size: int, dry_run: bool) -> None:
     click.echo("deleted: " + ", ".join(f"{rows} {name}" for name, rows in deleted.items()))
 
 
-@main.command("replay")
-@click.argument("ids", nargs=-1, type=int)
-@click.option(
-    "--rejected-since", help="Replay every rejected notification since this age (12h, 7d)."
+@main.command(
+    "backups",
+    short_help="Outputs on a vendor's backup server, soonest deadline first.",
+    epilog="\b\nExamples:\n  receiver backups\n  receiver backups --expiring-within 6h --json",
 )
-@click.option("--vendor", help="Only this vendor's notifications (with --rejected-since).")
-def replay_command(ids: tuple[int, ...], rejected_since: str | None, vendor: str | None) -> None:
-    """Run stored notifications through the pipeline again (after a schema or catalog fix)."""
-    from rich.progress import track
-    from sqlalchemy import select
-
-    from receiver import retention
-    from receiver.ingest import replay
-    from receiver.models import Notification
-
-    if bool(ids) == bool(rejected_since):
-        raise click.UsageError("give notification IDS or --rejected-since, not both or neither")
-    session = get_session()
-    if rejected_since:
-        try:
-            since = utcnow() - retention.parse_duration(rejected_since)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--rejected-since") from None
-        query = select(Notification.id).where(
-            Notification.status == "rejected", Notification.received_at >= since
-        )
-        if vendor:
-            query = query.where(Notification.vendor == vendor)
-        ids = tuple(session.scalars(query.order_by(Notification.id)))
-    outcomes: dict[str, int] = {}
-    for notification_id in track(ids, description="replaying", console=Console(stderr=True)):
-        notification = session.get(Notification, notification_id)
-        if notification is None:
-            outcome = "not found"
-        else:
-            result = replay(session, notification)
-            outcome = result.body.get("status") or result.body.get("reason", str(result.status))
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    click.echo(
-        ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
-        or "nothing to replay"
-    )
-
-
-@main.command("backups")
 @click.option(
     "--expiring-within",
     metavar="DURATION",
@@ -197,6 +232,7 @@ def replay_command(ids: tuple[int, ...], rejected_since: str | None, vendor: str
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON array (GET /api/backups's items).")
 @click.option("--limit", default=200, show_default=True)
+@with_appcontext
 def backups_command(expiring_within: str | None, as_json: bool, limit: int) -> None:
     """Outputs kept on a vendor's backup server, soonest deadline first: copy them before then."""
     import json
@@ -240,7 +276,13 @@ def backups_command(expiring_within: str | None, as_json: bool, limit: int) -> N
             click.echo(f"    {copy.url}")
 
 
-@main.command("send-test")
+@main.command(
+    "send-test",
+    short_help="Post a fixture to a running receiver, signed as the vendor would.",
+    epilog="\b\nExamples:\n  receiver send-test zencoder output_failed.json\n"
+    "  receiver send-test lightflow asset_error_2404.json --url http://127.0.0.1:8001",
+)
+@with_appcontext
 @click.argument("vendor")
 @click.argument("fixture")
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The receiver.")
@@ -295,21 +337,63 @@ def ensure_local_secrets(path: Path) -> None:
     missing = [name for name in wanted if not os.environ.get(name)]
     if not missing:
         return
-    stored = _read_env_file(path)
+    stored = read_env_file(path)
     if not all(stored.get(name) for name in missing):
         stored |= {name: secrets.token_urlsafe(32) for name in missing if not stored.get(name)}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text("".join(f"{name}={value}\n" for name, value in sorted(stored.items())))
+        write_env_file(path, stored)
     for name in missing:
         os.environ[name] = stored[name]
 
 
-def _read_env_file(path: Path) -> dict[str, str]:
+def load_env_file(path: Path) -> list[str]:
+    """Set the variables of ``path`` that the environment lacks; returns their names."""
+    supplied = {
+        name: value
+        for name, value in read_env_file(path).items()
+        if value and not os.environ.get(name)
+    }
+    os.environ.update(supplied)
+    return list(supplied)
+
+
+def write_env_file(path: Path, values: dict[str, str]) -> None:
+    """``export NAME=value`` lines (mode 0600), so a shell can also source the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(
+        "# Written by `receiver run`; every `receiver` command reads it. `. FILE` in a shell.\n"
+        + "".join(f"export {name}={shlex.quote(value)}\n" for name, value in sorted(values.items()))
+    )
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``NAME=value`` or ``export NAME=value`` lines (shell quoting allowed; # comments)."""
     if not path.exists():
         return {}
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-    return {name.strip(): value.strip() for name, value in pairs}
+    values = {}
+    for line in path.read_text().splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:1] == ["export"]:
+            words = words[1:]
+        if len(words) == 1 and "=" in words[0]:
+            name, value = words[0].split("=", 1)
+            values[name.strip()] = value
+    return values
+
+
+def _refuse_busy_port(host: str, port: int) -> None:
+    """Say so at once when the port is taken (by a receiver started earlier, usually), instead
+    of gunicorn's five "Address already in use" retries."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port} ({error.strerror}): is a receiver already "
+                "running there? Stop it (Ctrl-C in its terminal) or pick another port: "
+                f"`make run PORT={port + 1}` / `receiver run --port {port + 1}`"
+            ) from None
 
 
 if __name__ == "__main__":

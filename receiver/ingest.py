@@ -1,46 +1,46 @@
 """The path of a notification, top to bottom; it knows no vendor.
 
-    read (413) -> authenticate (401) -> decode + validate + normalize (400/415/422)
+    read (408, 413) -> authenticate (401) -> decode + validate + normalize (400/415/422)
     -> classify -> store (202 accepted | 200 duplicate; 503 if the database is down)
 
 A refused notification is kept too (status ``rejected`` with the reason), so nothing a vendor sent
-is lost even when we could not accept it.
+is lost even when we could not accept it. What nobody vouched for (refused at or before
+authentication) is kept only as a prefix with its size and SHA-256, and only so many per sender
+address a minute: whoever has no secret cannot fill the disk.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Request, current_app, g
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.datastructures import Headers
-from werkzeug.http import parse_options_header
+from werkzeug.exceptions import RequestTimeout
 
 from receiver.alerts import enqueue_alerts
 from receiver.alerts.triage import recover_jobs
+from receiver.body_deadline import body_deadlines
 from receiver.catalog import Catalog
-from receiver.db import get_database, get_session, utcnow
-from receiver.metrics import Metrics
-from receiver.models import Notification
+from receiver.db import get_database, get_session
+from receiver.logs import TOKEN_PARAMETER
+from receiver.metrics import Metrics, outcome_label
 from receiver.providers.base import IncomingRequest, Normalized, Provider, Rejection
-from receiver.storage import (
-    RawNotification,
-    Saved,
-    bounded_key,
-    save_accepted,
-    save_normalized,
-    save_rejected,
-)
+from receiver.storage import RawNotification, Saved, save_accepted, save_rejected
+from receiver.throttle import refusal_limit
 
 # Headers that carry credentials are never stored (nor logged); everything else is kept so a
 # notification can be inspected and replayed as it came.
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "x-receiver-token", "x-api-key"}
 )
+#: How authentication ended for refusals nobody vouched for: their bodies are kept bounded.
+UNAUTHENTICATED = frozenset({"failed", "unchecked"})
+#: Header bytes (names and values) kept of such a refusal: a real sender's are well below it.
+BOUNDED_HEADER_BYTES = 2048
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,16 @@ def receive(vendor: str, request: Request) -> Outcome:
     outcome = _receive(vendor, request)
     g.ingest_outcome = outcome.body.get("status") or outcome.body.get("reason", "error")
     metrics: Metrics = current_app.extensions["metrics"]
-    metrics.notifications.labels(vendor, g.ingest_outcome).inc()
-    metrics.ingest_seconds.labels(vendor).observe(time.perf_counter() - started)
+    # Label values come from closed sets: /hooks/<anything> must not add series.
+    label = endpoint_label(vendor)
+    metrics.notifications.labels(label, outcome_label(g.ingest_outcome)).inc()
+    metrics.ingest_seconds.labels(label).observe(time.perf_counter() - started)
     return outcome
+
+
+def endpoint_label(endpoint: str) -> str:
+    """The endpoint as a metric label: an enabled one's name, else ``unknown``."""
+    return endpoint if endpoint in current_app.extensions["providers"] else "unknown"
 
 
 def _receive(vendor: str, request: Request) -> Outcome:
@@ -68,7 +75,13 @@ def _receive(vendor: str, request: Request) -> Outcome:
             404, {"message": f"no enabled vendor called {vendor!r}", "reason": "unknown_vendor"}
         )
 
-    raw, too_large = read_raw(vendor, request, current_app.extensions["settings"].max_body_bytes)
+    settings = current_app.extensions["settings"]
+    try:
+        raw, too_large = read_raw(
+            vendor, request, settings.max_body_bytes, settings.body_timeout_seconds
+        )
+    except RequestTimeout as timeout:  # nothing complete to keep: the sender stalled
+        return Outcome(408, {"message": timeout.description, "reason": "request_timeout"})
     session = get_session()
     if too_large:
         return _reject(session, raw, Rejection(413, "too_large", too_large), auth="unchecked")
@@ -77,9 +90,11 @@ def _receive(vendor: str, request: Request) -> Outcome:
     try:
         provider.authenticate(incoming)
     except Rejection as rejection:
-        return _reject(session, raw, rejection, auth="failed")
+        return _reject(session, raw, rejection, auth=rejection.auth or "failed")
     try:
         normalized = provider.parse(incoming)
+        for action in normalized.before_store:
+            action()
     except Rejection as rejection:
         return _reject(session, raw, rejection, auth="passed")
 
@@ -102,64 +117,6 @@ def _receive(vendor: str, request: Request) -> Outcome:
     return Outcome(
         provider.accepted_status,
         {"status": "accepted", "id": result.notification_id, "failures": len(result.new_failures)},
-    )
-
-
-def replay(session: Session, notification: Notification) -> Outcome:
-    """Run a stored notification through the pipeline again (after a schema or catalog fix).
-
-    Authentication is not repeated: replay is an operator's decision about a body we kept. A
-    rejected notification that now parses becomes ``stored``; a stored one re-applies its
-    updates (repeats change nothing). Either way ``replayed_at`` records it.
-    """
-    provider = current_app.extensions["providers"].get(notification.vendor)
-    if provider is None:
-        return Outcome(
-            409,
-            {
-                "message": f"vendor {notification.vendor!r} is not enabled",
-                "reason": "unknown_vendor",
-            },
-        )
-    notification.replayed_at = utcnow()
-    content_type, _options = parse_options_header(notification.content_type or "")
-    incoming = IncomingRequest(
-        body=notification.body,
-        content_type=content_type.lower() or None,
-        headers=Headers(notification.headers),
-    )
-    try:
-        normalized = provider.parse(incoming)
-    except Rejection as rejection:
-        notification.reason, notification.errors = rejection.message, rejection.errors
-        session.commit()
-        return _rejection_outcome(rejection, notification.id)
-    classify(provider.vendor, normalized)
-
-    if notification.status == "rejected":
-        dedup_key = bounded_key(normalized.dedup_key)
-        original = session.scalar(
-            select(Notification.id).where(Notification.dedup_key == dedup_key)
-        )
-        if original is not None:
-            notification.reason = f"replayed: a duplicate of notification {original}"
-            session.commit()
-            return Outcome(200, {"status": "duplicate", "id": original})
-        notification.dedup_key = dedup_key
-        notification.status, notification.reason, notification.errors = "stored", None, None
-        notification.http_status = provider.accepted_status
-    saved = save_normalized(
-        session.connection(),
-        provider.vendor,
-        notification.id,
-        normalized,
-        provider.state_rank,
-        notification.received_at,
-    )
-    triage_new(session, saved)
-    session.commit()
-    return Outcome(
-        200, {"status": "replayed", "id": notification.id, "failures": len(saved.new_failures)}
     )
 
 
@@ -193,14 +150,21 @@ def classify(vendor: str, normalized: Normalized) -> None:
         job.failures = [r for r in job.failures if r.classification.category != "ok"]
 
 
-def read_raw(vendor: str, request: Request, limit: int) -> tuple[RawNotification, str | None]:
-    """Read at most ``limit`` bytes of the body; say why if the body was larger."""
+def read_raw(
+    vendor: str, request: Request, limit: int, timeout: float = 10.0
+) -> tuple[RawNotification, str | None]:
+    """Read at most ``limit`` bytes of the body within ``timeout`` seconds (else 408); say why
+    if the body was larger."""
     # The hook reads the stream itself so an oversized body can be kept (truncated) for
     # inspection instead of being refused unread by Werkzeug (None would mean "use the config").
     request.max_content_length = sys.maxsize
     declared = request.content_length
-    body = _read_at_most(request.stream, limit + 1)
+    with body_deadlines.watching(request.environ, timeout) as watch:
+        body = _read_at_most(request.stream, limit + 1)
+    if watch.expired:
+        raise RequestTimeout(f"the body did not arrive within {timeout:g} seconds")
     too_large = None
+    size = max(len(body), declared or 0)
     if (declared is not None and declared > limit) or len(body) > limit:
         body = body[:limit]
         too_large = f"the body is larger than the limit of {limit} bytes"
@@ -208,15 +172,22 @@ def read_raw(vendor: str, request: Request, limit: int) -> tuple[RawNotification
         vendor=vendor,
         body=body,
         content_type=(request.headers.get("Content-Type") or "")[:255] or None,
-        headers={
-            name: value
-            for name, value in request.headers.items()
-            if name.lower() not in SECRET_HEADERS
-        },
+        headers=stored_headers(request.headers.items()),
         remote_addr=request.remote_addr,
         body_truncated=too_large is not None,
+        body_size=size,
     )
     return raw, too_large
+
+
+def stored_headers(headers: Any) -> dict[str, str]:
+    """The headers worth keeping: no credentials, and no ``token=`` in a URL a proxy passed on
+    (X-Forwarded-Uri, X-Original-URI, X-Envoy-Original-Path, Referer …)."""
+    return {
+        name: TOKEN_PARAMETER.sub(r"\1[redacted]", value) if "token=" in value.lower() else value
+        for name, value in headers
+        if name.lower() not in SECRET_HEADERS
+    }
 
 
 def _read_at_most(stream: Any, size: int) -> bytes:
@@ -245,18 +216,43 @@ def incoming_request(raw: RawNotification, request: Request) -> IncomingRequest:
 
 
 def _reject(session: Session, raw: RawNotification, rejection: Rejection, auth: str) -> Outcome:
+    raw = replace(raw, body_sha256=hashlib.sha256(raw.body).hexdigest())
+    if auth in UNAUTHENTICATED:
+        if not refusal_limit().allows(raw.vendor, raw.remote_addr):
+            metrics: Metrics = current_app.extensions["metrics"]
+            metrics.refusals_not_stored.labels(endpoint_label(raw.vendor), rejection.reason).inc()
+            return rejection_outcome(rejection, None)
+        raw = bounded(raw, current_app.extensions["settings"].refused_prefix_bytes)
     with get_database(current_app).write_turn:
         notification_id = save_rejected(session, raw, rejection, auth=auth)
         session.commit()
-    return _rejection_outcome(rejection, notification_id)
+    return rejection_outcome(rejection, notification_id)
 
 
-def _rejection_outcome(rejection: Rejection, notification_id: int) -> Outcome:
-    body: dict[str, Any] = {
-        "message": rejection.message,
-        "reason": rejection.reason,
-        "id": notification_id,
-    }
+def bounded(raw: RawNotification, limit: int) -> RawNotification:
+    """The first ``limit`` bytes of the body and the first headers: what is kept of a request
+    nobody vouched for (its full size and SHA-256 are kept too)."""
+    headers: dict[str, str] = {}
+    room = BOUNDED_HEADER_BYTES
+    for name, value in raw.headers.items():
+        room -= len(name) + len(value)
+        if room < 0:
+            headers["…"] = f"{len(raw.headers) - len(headers)} more headers not kept"
+            break
+        headers[name] = value
+    return replace(
+        raw,
+        body=raw.body[:limit],
+        headers=headers,
+        body_truncated=raw.body_truncated or len(raw.body) > limit,
+    )
+
+
+def rejection_outcome(rejection: Rejection, notification_id: int | None) -> Outcome:
+    """The answer to a refused notification (``id`` when it was stored)."""
+    body: dict[str, Any] = {"message": rejection.message, "reason": rejection.reason}
+    if notification_id is not None:
+        body["id"] = notification_id
     if rejection.errors:
         body["errors"] = rejection.errors
     return Outcome(rejection.status, body)

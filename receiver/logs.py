@@ -22,6 +22,13 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 request_log = logging.getLogger("receiver.request")
 TOKEN_PARAMETER = re.compile(r"(?i)(token=)[^&\s\"']+")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def escape_control(text: str) -> str:
+    """``text`` with control characters written as ``\\xNN``: a decoded ``%0d%0a`` in a path
+    must not start a forged line in a text log."""
+    return CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 class RedactSecrets(logging.Filter):
@@ -91,7 +98,7 @@ def _finish_request(response: Response) -> Response:
     request_log.info(
         "%s %s %s %.1fms",
         request.method,
-        request.path,
+        escape_control(request.path),
         response.status_code,
         latency_ms,
         extra=fields,

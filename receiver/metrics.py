@@ -9,14 +9,16 @@ groups) are computed at scrape time by a collector, so every process reports the
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import func, select
+from werkzeug.exceptions import Unauthorized
 
 from receiver.db import utcnow
 from receiver.models import AlertGroup, AlertNotification, DeliveryAttempt
@@ -24,6 +26,27 @@ from receiver.models import AlertGroup, AlertNotification, DeliveryAttempt
 bp = Blueprint("metrics", __name__)
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+#: Every outcome of a notification (its status, or the reason it was refused). Label values
+#: come only from closed sets, so no request can add a series.
+OUTCOMES = frozenset(
+    {
+        "accepted",
+        "duplicate",
+        "malformed",
+        "unauthorized",
+        "forbidden",
+        "too_large",
+        "unsupported_media_type",
+        "invalid",
+        "unavailable",
+        "unknown_vendor",
+        "request_timeout",
+    }
+)
+
+
+def outcome_label(outcome: str) -> str:
+    return outcome if outcome in OUTCOMES else "other"
 
 
 class Metrics:
@@ -47,6 +70,12 @@ class Metrics:
             "Time to handle a notification, from reading the body to the commit.",
             ["vendor"],
             buckets=LATENCY_BUCKETS,
+        )
+        self.refusals_not_stored = Counter(
+            "receiver_refusals_not_stored_total",
+            "Refused unauthenticated notifications over RECEIVER_REFUSED_LIMIT: answered, "
+            "not stored.",
+            ["vendor", "reason"],
         )
 
 
@@ -120,6 +149,7 @@ def init_metrics(app: Flask) -> None:
 
 @bp.get("/metrics")
 def exposition() -> Response:
+    _require_token()
     from prometheus_client import (
         CONTENT_TYPE_LATEST,
         REGISTRY,
@@ -137,6 +167,28 @@ def exposition() -> Response:
     database.register(_DatabaseCollector())
     body = generate_latest(registry) + generate_latest(database)
     return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+def _require_token() -> None:
+    """With ``RECEIVER_METRICS_TOKEN`` set, a scrape must send it as a bearer token."""
+    token = current_app.extensions["settings"].metrics_token
+    if token is None:
+        return
+    offered = request.authorization
+    presented = offered.token if offered is not None and offered.type == "bearer" else None
+    if presented is None or not hmac.compare_digest(
+        presented.encode("utf-8", "surrogateescape"), token.encode()
+    ):
+        raise Unauthorized(
+            "send RECEIVER_METRICS_TOKEN as a bearer token",
+            www_authenticate=_bearer_challenge(),
+        )
+
+
+def _bearer_challenge() -> Any:
+    from werkzeug.datastructures import WWWAuthenticate
+
+    return WWWAuthenticate("bearer", {"realm": "receiver metrics"})
 
 
 class _DatabaseCollector:

@@ -55,10 +55,18 @@ class Notification(Base):
     headers: Mapped[dict[str, Any]]
     body: Mapped[bytes] = mapped_column(LargeBinary)
     body_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
-    auth: Mapped[str] = mapped_column(String(16))  # passed | failed | missing | skipped
+    # Of a refused notification: the body's full size and SHA-256, so a kept prefix can still be
+    # matched against what the sender says it sent (migration 0005; NULL before).
+    body_size: Mapped[int | None] = mapped_column(BigInteger)
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    # passed | failed | unchecked (never verified: too large, or SNS's certificate unreachable)
+    # | outside_window (KVS: the signature verifies, the timestamp was not within ±5 minutes)
+    auth: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))  # stored | rejected
     http_status: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
+    # The API's reason word of a refusal (unauthorized, invalid, too_large …); NULL when stored.
+    reason_code: Mapped[str | None] = mapped_column(String(32))
     errors: Mapped[dict[str, Any] | None]
     # Unique per vendor event (see each provider's dedup_key); NULL for rejected notifications.
     dedup_key: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -67,8 +75,44 @@ class Notification(Base):
     replayed_at: Mapped[datetime | None]
 
     failures: Mapped[list[Failure]] = relationship(back_populates="notification")
+    replays: Mapped[list[ReplayEvent]] = relationship(
+        back_populates="notification", order_by="ReplayEvent.id"
+    )
 
     __table_args__ = (Index("ix_notifications_status", "status", "received_at"),)
+
+
+class ReplayEvent(Base):
+    """Someone ran a stored notification through the pipeline again (or tried to): who, when,
+    what was verified and what came of it."""
+
+    __tablename__ = "replay_events"
+
+    id: Mapped[IdPK]
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    # The admin user, or ``cli:<os user>`` for `receiver replay`.
+    actor: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime]
+    # replayed | duplicate | rejected (the body is still refused) | refused (not replayable)
+    outcome: Mapped[str] = mapped_column(String(16))
+    # What was verified again (or why it was refused), in words.
+    detail: Mapped[str | None] = mapped_column(Text)
+    failures_created: Mapped[int] = mapped_column(Integer, default=0)
+
+    notification: Mapped[Notification] = relationship(back_populates="replays")
+
+
+class AdminSessionGeneration(Base):
+    """Logging out bumps the user's generation; a session cookie of an older generation is no
+    longer accepted, by any process (the cookie itself cannot be recalled)."""
+
+    __tablename__ = "admin_session_generations"
+
+    user: Mapped[str] = mapped_column(String(255), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime]
 
 
 class Job(Base):

@@ -6,9 +6,27 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from receiver.logs import escape_control
 
 # The access log shows the path without the query string: a `?token=` must never be logged.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger, with control characters in every access-log value escaped.
+
+    ``%(U)s`` is the decoded path: ``/x%0d%0aforged`` would otherwise end the line and start a
+    forged one (headers such as the user agent cannot hold CR/LF, but may hold other controls).
+    gunicorn.conf.py names it as ``logger_class``.
+    """
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        return {
+            name: escape_control(value) if isinstance(value, str) else value
+            for name, value in super().atoms(resp, req, environ, request_time).items()
+        }
 
 
 class EmbeddedServer(BaseApplication):
@@ -36,6 +54,7 @@ def serve(app: Flask, bind: str, workers: int) -> None:
             "timeout": 30,
             "accesslog": "-",
             "access_log_format": ACCESS_LOG_FORMAT,
+            "logger_class": AccessLogger,
             "control_socket_disable": True,
             "child_exit": _forget_dead_worker,
         },

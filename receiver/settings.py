@@ -16,6 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -67,6 +69,17 @@ class Settings:
     admin_login_limit: str = "10 per minute"
     # Reverse proxies in front of us whose X-Forwarded-* headers are trusted (ProxyFix hops).
     trusted_proxies: int = 0
+    # Where rate limits count (the admin login throttle, refused rows per sender): a `limits`
+    # storage URI; memory:// is per process, redis://… is shared by every process and host.
+    limiter_storage: str = "memory://"
+    # A notification refused before (or at) authentication keeps this much of its body, and
+    # one sender address may leave this many such rows per vendor; beyond: counted, not stored.
+    refused_prefix_bytes: int = 4096
+    refused_limit: str = "60 per minute"
+    # Seconds a request body may take to arrive (under gunicorn) before the request gets 408.
+    body_timeout_seconds: float = 10.0
+    # Bearer token /metrics asks for; None = public.
+    metrics_token: str | None = None
     # Alerts (receiver/alerts/): the rules file (None = the packaged default), the address that
     # links in messages point to, and the outbox worker's timing.
     alert_rules: str | None = None
@@ -93,8 +106,9 @@ class Settings:
         secret_key = env.get("RECEIVER_SECRET_KEY", "")
         if not secret_key:
             raise SettingsError(
-                "RECEIVER_SECRET_KEY is not set: set it to a long random string "
-                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                "RECEIVER_SECRET_KEY is not set: every process of one receiver needs the same "
+                "long random key (new ones: `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
             )
         _check_secret("RECEIVER_SECRET_KEY", secret_key)
 
@@ -130,6 +144,7 @@ class Settings:
             **_admin_settings(env),
             trusted_proxies=_positive_int(env, "RECEIVER_TRUSTED_PROXIES", 0, minimum=0),
             log_format=_choice(env, "RECEIVER_LOG_FORMAT", ("json", "text")),
+            **_abuse_settings(env),
             **_alert_settings(env),
         )
 
@@ -149,7 +164,16 @@ class Settings:
         return [
             self.secret_key,
             *self.vendor_tokens.values(),
-            *(s for s in (self.agora_secret, self.kvs_secret, self.admin_password) if s),
+            *(
+                s
+                for s in (
+                    self.agora_secret,
+                    self.kvs_secret,
+                    self.admin_password,
+                    self.metrics_token,
+                )
+                if s
+            ),
         ]
 
 
@@ -270,6 +294,40 @@ def _positive_float(env: Mapping[str, str], variable: str, default: float) -> fl
     if value <= 0:
         raise SettingsError(f"{variable} must be greater than zero, not {raw!r}")
     return value
+
+
+def _rate(env: Mapping[str, str], variable: str, default: str) -> str:
+    value = env.get(variable, "").strip() or default
+    try:
+        parse_rate_limit(value)
+    except ValueError:
+        raise SettingsError(f"{variable} must be a rate like '{default}', not {value!r}") from None
+    return value
+
+
+def _abuse_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """What bounds an unauthenticated sender: stored refusals, slow bodies, the limiter's
+    storage; and who may read /metrics."""
+    storage = env.get("RECEIVER_LIMITER_STORAGE", "").strip() or "memory://"
+    try:
+        storage_from_string(storage)
+    except (ConfigurationError, ValueError) as error:
+        # The URI may carry a password: name the scheme only.
+        raise SettingsError(
+            f"RECEIVER_LIMITER_STORAGE: cannot use {storage.split(':', 1)[0]!r} storage "
+            f"({error.__class__.__name__}); use memory:// or redis://host:6379 "
+            "(pip install 'video-failure-receiver[redis]')"
+        ) from None
+    metrics_token = env.get("RECEIVER_METRICS_TOKEN") or None
+    if metrics_token:
+        _check_secret("RECEIVER_METRICS_TOKEN", metrics_token)
+    return {
+        "limiter_storage": storage,
+        "refused_prefix_bytes": _positive_int(env, "RECEIVER_REFUSED_PREFIX_BYTES", 4096),
+        "refused_limit": _rate(env, "RECEIVER_REFUSED_LIMIT", "60 per minute"),
+        "body_timeout_seconds": _positive_float(env, "RECEIVER_BODY_TIMEOUT_SECONDS", 10.0),
+        "metrics_token": metrics_token,
+    }
 
 
 def _alert_settings(env: Mapping[str, str]) -> dict[str, object]:

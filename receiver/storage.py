@@ -40,6 +40,10 @@ class RawNotification:
     remote_addr: str | None
     received_at: datetime = field(default_factory=utcnow)
     body_truncated: bool = False
+    #: The body's full size (as declared, if it was larger than what was read) and SHA-256:
+    #: kept with refusals, whose body may be kept as a prefix only.
+    body_size: int | None = None
+    body_sha256: str | None = None
 
 
 #: A failure this notification created, with what alert rules match and group on: id, vendor,
@@ -74,10 +78,13 @@ def save_rejected(session: Session, raw: RawNotification, rejection: Rejection, 
     """Keep a refused notification with the reason, so it can be inspected and replayed."""
     notification = Notification(
         **_raw_columns(raw),
+        body_size=raw.body_size,
+        body_sha256=raw.body_sha256,
         auth=auth,
         status="rejected",
         http_status=rejection.status,
         reason=rejection.message,
+        reason_code=rejection.reason,
         errors=rejection.errors,
     )
     session.add(notification)

@@ -59,6 +59,20 @@ class IdField(Text):
         return text
 
 
+class BoundedList(fields.List):
+    """A list of at most ``max_length`` items, refused before any item is deserialized (a
+    body with 250,000 outputs would otherwise be loaded item by item first)."""
+
+    def __init__(self, cls_or_instance: Any, *, max_length: int, **kwargs: Any) -> None:
+        super().__init__(cls_or_instance, **kwargs)
+        self.max_length = max_length
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) > self.max_length:
+            raise ValidationError(f"at most {self.max_length} items, not {len(value)}")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class UTCDateTime(fields.AwareDateTime):
     """An ISO 8601 time, loaded as UTC; one without a zone is taken as UTC, as vendors mean it.
 

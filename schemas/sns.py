@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from schemas.common import IdField, Text, UTCDateTime, VendorSchema
+from schemas.common import BoundedList, IdField, Text, UTCDateTime, VendorSchema
 
 MESSAGE_TYPES = ("SubscriptionConfirmation", "Notification", "UnsubscribeConfirmation")
 ALARM_STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
@@ -35,7 +35,8 @@ class TriggerSchema(VendorSchema):
     MetricName = Text(max_length=255)
     Namespace = Text(max_length=255)
     Statistic = Text(max_length=64)
-    Dimensions = fields.List(fields.Nested(DimensionSchema), load_default=list)
+    # CloudWatch allows 30 dimensions per metric.
+    Dimensions = BoundedList(fields.Nested(DimensionSchema), max_length=30, load_default=list)
 
 
 class AlarmSchema(VendorSchema):

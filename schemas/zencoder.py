@@ -7,7 +7,10 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
 
-from schemas.common import IdField, Int32, Int64, Text, UTCDateTime, VendorSchema
+from schemas.common import BoundedList, IdField, Int32, Int64, Text, UTCDateTime, VendorSchema
+
+#: Outputs in one job notification: Zencoder allows far fewer per job; more is not Zencoder.
+MAX_OUTPUTS = 1000
 
 
 class MediaFileSchema(VendorSchema):
@@ -48,7 +51,7 @@ class NotificationSchema(VendorSchema):
     job = fields.Nested(JobSchema, required=True)
     input = fields.Nested(MediaFileSchema, allow_none=True)
     output = fields.Nested(MediaFileSchema, allow_none=True)
-    outputs = fields.List(fields.Nested(MediaFileSchema), allow_none=True)
+    outputs = BoundedList(fields.Nested(MediaFileSchema), max_length=MAX_OUTPUTS, allow_none=True)
 
     @validates_schema
     def one_kind_of_output(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -21,8 +21,9 @@ retryable are derived from name patterns, library and SDK classification by ``cl
 Usage::
 
     python scripts/build_kvs_catalog.py \\
-        --seed ../shared/seeds/003_*.txt --tsv ../shared/reference/kvs_status_codes.tsv \\
-        --ack-map ../shared/reference/kvs_ack_error_map.tsv \\
+        --seed fixtures/kvs/source/producer-sdk-errors.txt \\
+        --tsv fixtures/kvs/source/kvs_status_codes.tsv \\
+        --ack-map fixtures/kvs/source/kvs_ack_error_map.tsv \\
         --out receiver/catalog/data/kvs.toml
 """
 

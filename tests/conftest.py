@@ -1,18 +1,23 @@
 """Test set-up: real Alembic migrations once per database, a rolled-back transaction per test.
 
-Every database test runs on SQLite and, when ``TEST_DATABASE_URL`` points at a PostgreSQL server,
-on PostgreSQL too (in a throwaway schema, so parallel runs and other users of the database are
-untouched). A set but unreachable ``TEST_DATABASE_URL`` is an error, never a silent skip.
+Every database test runs on SQLite and on PostgreSQL too (in a throwaway schema, so parallel runs
+and other users of the database are untouched): the server named by ``TEST_DATABASE_URL``, or
+when that is unset the local one at ``postgresql://postgres@127.0.0.1:5432/test`` if it answers.
+A set but unreachable ``TEST_DATABASE_URL`` is an error, never a silent skip; set it empty to run
+on SQLite alone. The run ends with one line saying what was skipped or deselected and why.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -29,12 +34,31 @@ from tests.helpers import TOKENS
 REPO = Path(__file__).resolve().parent.parent
 
 SECRET_KEY = "test-secret-key-0123456789abcdef"
+#: Refusals of unauthenticated posts stored per sender and vendor: tests post many from
+#: 127.0.0.1, and only the test of the limit itself meets one.
+GENEROUS_REFUSED_LIMIT = "100000 per minute"
 
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def postgres_url(schema: str) -> str | None:
+LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@functools.cache
+def test_database_url() -> str | None:
+    """``TEST_DATABASE_URL``; unset: the local server if it answers (empty: none)."""
     url = os.environ.get("TEST_DATABASE_URL")
+    if url is not None:
+        return url or None
+    try:
+        with psycopg.connect(LOCAL_POSTGRES_URL, connect_timeout=2):
+            return LOCAL_POSTGRES_URL
+    except psycopg.Error:
+        return None
+
+
+def postgres_url(schema: str) -> str | None:
+    url = test_database_url()
     if not url:
         return None
     parsed = make_url(url)
@@ -57,7 +81,7 @@ def database_url(
     schema = f"test_{uuid.uuid4().hex[:12]}"
     url = postgres_url(schema)
     if url is None:
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (see README)")
+        pytest.skip(f"no PostgreSQL at {LOCAL_POSTGRES_URL} and TEST_DATABASE_URL unset")
     admin = create_engine(url.split("?")[0])
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -81,6 +105,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "secret_key": SECRET_KEY,
         "vendor_tokens": dict(TOKENS),
+        "refused_limit": GENEROUS_REFUSED_LIMIT,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -155,3 +180,44 @@ def committing_app(database_url: str) -> Iterator[Flask]:
         for table in ("failures", "job_files", "jobs", "notifications"):
             connection.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
+
+
+def pytest_report_header() -> str:
+    url = test_database_url()
+    where = make_url(url).render_as_string(hide_password=True) if url else "none (SQLite only)"
+    return f"PostgreSQL for the database tests: {where}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL-only tests (COPY, SKIP LOCKED) have no SQLite variant: deselected, not
+    skipped, so a skip always means something is missing from this machine."""
+    sqlite_variants = [
+        item
+        for item in items
+        if item.get_closest_marker("postgres_only")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") == "sqlite"
+    ]
+    if sqlite_variants:
+        config.hook.pytest_deselected(items=sqlite_variants)
+        items[:] = [item for item in items if item not in set(sqlite_variants)]
+        config.stash[_DESELECTED] = len(sqlite_variants)
+
+
+_DESELECTED = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """One line: what did not run, and why (pytest's own -ra lines give each test)."""
+    reasons = Counter(
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        if isinstance(report.longrepr, tuple)
+        else "skipped"
+        for report in terminalreporter.stats.get("skipped", [])
+    )
+    parts = [f"{count} skipped: {reason}" for reason, count in reasons.most_common()]
+    if deselected := config.stash.get(_DESELECTED, 0):
+        parts.append(f"{deselected} SQLite variants of PostgreSQL-only tests not generated")
+    terminalreporter.write_line("not run: " + ("; ".join(parts) if parts else "nothing"))

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,10 +27,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: An empty instance folder: `receiver` commands read <instance>/receiver.env for settings missing
+#: from the environment, and a checkout's own (written by `make run`) must not leak into tests.
+EMPTY_INSTANCE = tempfile.mkdtemp(prefix="receiver-test-instance-")
+
+
 def clean_env(**settings: str) -> dict[str, str]:
     """This process's environment without any receiver setting, plus ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
-    return env | settings
+    return env | {"RECEIVER_INSTANCE_DIR": EMPTY_INSTANCE} | settings
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
@@ -59,20 +65,25 @@ def serving_in_thread(app: Flask) -> Iterator[str]:
 
 
 @contextmanager
-def running_receiver(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`receiver run` on a free port; yields its base URL and process, and stops it after."""
-    port = free_port()
+def running_server(
+    command: list[str], port: int, env: dict[str, str], cwd: Path | None = None
+) -> Iterator[subprocess.Popen]:
+    """``command`` (a server that will listen on ``port``) until the block ends."""
     process = subprocess.Popen(
-        [str(RECEIVER), "run", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
         wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}", process
+        yield process
     finally:
         if process.poll() is None:
             process.terminate()
         process.wait(timeout=60)
+
+
+@contextmanager
+def running_receiver(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`receiver run` on a free port; yields its base URL and process, and stops it after."""
+    port = free_port()
+    with running_server([str(RECEIVER), "run", "--port", str(port)], port, env) as process:
+        yield f"http://127.0.0.1:{port}", process

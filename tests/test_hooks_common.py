@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -128,15 +129,19 @@ def test_missing_content_type_is_tried_as_json(client):
     assert response.status_code == 202
 
 
-def test_body_over_the_limit_is_413_and_kept_truncated(client, session, app):
-    limit = app.extensions["settings"].max_body_bytes
+def test_body_over_the_limit_is_413_and_only_its_prefix_kept(client, session, app):
+    """A 413 was never authenticated: like a 401 it keeps a prefix, its size and a hash."""
+    settings = app.extensions["settings"]
+    limit, prefix = settings.max_body_bytes, settings.refused_prefix_bytes
     body = b'{"padding": "' + b"x" * limit + b'"}'
     response = post(client, "lightflow", body)
 
     assert response.status_code == 413
     notification = stored(session, response.json["id"])
-    assert notification.body_truncated and len(notification.body) == limit
-    assert notification.body == body[:limit]
+    assert notification.auth == "unchecked" and notification.body_truncated
+    assert notification.body == body[:prefix] and notification.body_size == len(body)
+    # The hash is of what was read: the body up to the limit.
+    assert notification.body_sha256 == hashlib.sha256(body[:limit]).hexdigest()
 
 
 def test_unknown_vendor_is_404_json(client):

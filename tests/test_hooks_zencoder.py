@@ -11,7 +11,7 @@ from sqlalchemy import select
 from receiver.models import Failure, Job, JobFile
 from tests.helpers import FIXTURES, post, post_fixture
 
-ZENCODER_FIXTURES = sorted(p.name for p in (FIXTURES / "zencoder").iterdir())
+ZENCODER_FIXTURES = sorted(p.name for p in (FIXTURES / "zencoder").iterdir() if p.is_file())
 
 
 def job(session, external_id: str) -> Job:

@@ -45,7 +45,7 @@ def test_0006_fills_the_new_group_columns_from_existing_failures(engine):
             (3, 2, "error", "2026-11-02 10:00:00", False),
         ],
     }
-    downgrade(engine, "0004")
+    downgrade(engine, "0005")
     with engine.begin() as connection:
         for job_id, vendor, kind, external in rows["jobs"]:
             connection.execute(

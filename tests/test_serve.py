@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import subprocess
 import urllib.request
 
 import pytest
 
+from receiver.cli import read_env_file
 from tests.helpers import basic_auth, fixture_bytes
 from tests.servers import RECEIVER, clean_env, running_receiver
 
@@ -38,9 +40,7 @@ def served(tmp_path, served_env):
 def test_fresh_install_generates_its_secrets_and_serves(tmp_path):
     """What `make run` does on a new machine: no secrets, no DATABASE_URL in the environment."""
     with running_receiver(clean_env(RECEIVER_INSTANCE_DIR=str(tmp_path))) as (url, _process):
-        secrets = dict(
-            line.split("=", 1) for line in (tmp_path / "receiver.env").read_text().splitlines()
-        )
+        secrets = read_env_file(tmp_path / "receiver.env")
         assert (tmp_path / "receiver.env").stat().st_mode & 0o777 == 0o600
         request = urllib.request.Request(
             f"{url}/hooks/lightflow",
@@ -127,3 +127,108 @@ def test_send_test_with_a_wrong_secret_is_refused(served, served_env):
         timeout=60,
     )
     assert result.returncode == 1 and result.stdout.startswith("401 ")
+
+
+def test_a_second_terminal_needs_no_variables(tmp_path):
+    """`make run` in one terminal; in another, with nothing exported, `receiver send-test` and
+    `receiver alerts list` use the secrets and database the running server generated."""
+    instance = clean_env(RECEIVER_INSTANCE_DIR=str(tmp_path))
+    with running_receiver(instance) as (url, _process):
+        sent = subprocess.run(
+            [str(RECEIVER), "send-test", "lightflow", "asset_error_2404.json", "--url", url],
+            env=instance,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert sent.returncode == 0, sent.stderr + sent.stdout
+        assert sent.stdout.startswith("202 ")
+        assert f"read from {tmp_path / 'receiver.env'}" in sent.stderr
+        listed = subprocess.run(
+            [str(RECEIVER), "export", "--vendor", "lightflow"],
+            env=instance,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert "2404" in listed.stdout  # the failure the server stored, read from its database
+
+
+def test_the_env_file_can_be_sourced_by_a_shell(tmp_path):
+    with running_receiver(clean_env(RECEIVER_INSTANCE_DIR=str(tmp_path))):
+        generated = read_env_file(tmp_path / "receiver.env")
+    # `. instance/receiver.env` exports the variables (as the README's curl example needs).
+    shell = subprocess.run(
+        [
+            "sh",
+            "-c",
+            '. "$1" && sh -c \'printf %s "$RECEIVER_LIGHTFLOW_TOKEN"\'',
+            "sh",
+            str(tmp_path / "receiver.env"),
+        ],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert shell.stdout == generated["RECEIVER_LIGHTFLOW_TOKEN"] != ""
+
+
+def test_a_missing_secret_names_the_env_file(tmp_path):
+    result = subprocess.run(
+        [str(RECEIVER), "alerts", "list"],
+        env=clean_env(RECEIVER_INSTANCE_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "RECEIVER_SECRET_KEY is not set" in result.stderr
+    assert str(tmp_path / "receiver.env") in result.stderr and "make run" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_is_the_products_own():
+    result = subprocess.run(
+        [str(RECEIVER), "--help"], env=clean_env(), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    for flask_internal in ("--app", "--env-file", "Flask", " routes ", " shell "):
+        assert flask_internal not in result.stdout
+    for vendor in ("Zencoder", "LightFlow", "Agora", "Kinesis Video Streams", "SNS"):
+        assert vendor in result.stdout
+    commands = result.stdout.split("Commands:")[1]
+    for command in ("run", "send-test", "worker", "alerts", "codes", "export", "replay", "prune"):
+        assert f"  {command} " in commands
+
+
+@pytest.mark.parametrize("command", ["run", "send-test", "export", "alerts", "replay", "worker"])
+def test_every_command_help_shows_an_example(command):
+    result = subprocess.run(
+        [str(RECEIVER), command, "--help"],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"receiver {command} " in result.stdout.split("Example")[1]
+
+
+def test_a_busy_port_is_named_at_once(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [str(RECEIVER), "run", "--port", str(port)],
+            env=clean_env(RECEIVER_INSTANCE_DIR=str(tmp_path)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert f"make run PORT={port + 1}" in result.stderr
+    assert "serving" not in result.stdout  # nothing claimed to be served

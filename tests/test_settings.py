@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from receiver.settings import Settings, SettingsError
+from tests.servers import clean_env
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = {
@@ -60,9 +60,8 @@ def test_bad_settings_raise_one_line(environ, mentions):
 def run_command(
     args: list[str], environ: dict[str, str], cwd: Path = REPO
 ) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIVER_", "DATABASE_URL"))}
     return subprocess.run(
-        args, env={**env, **environ}, cwd=cwd, capture_output=True, text=True, timeout=60
+        args, env=clean_env(**environ), cwd=cwd, capture_output=True, text=True, timeout=60
     )
 
 

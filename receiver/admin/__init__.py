@@ -19,6 +19,7 @@ def register_admin(app: Flask, settings: Settings) -> None:
         alerts,
         backups,
         groups,
+        notifications,
         views,
     )
 

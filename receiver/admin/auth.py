@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from urllib.parse import urlsplit
 
@@ -15,17 +16,24 @@ from flask import current_app, g, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 from limits import parse as parse_rate_limit
-from limits.storage import MemoryStorage
+from limits.errors import StorageError
+from limits.storage import Storage
 from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 from werkzeug.security import check_password_hash
 
+from receiver.db import get_session, insert_for, utcnow
+from receiver.models import AdminSessionGeneration
 from receiver.settings import Settings
 
 csrf = CSRFProtect()
+log = logging.getLogger(__name__)
 
 SESSION_USER = "admin_user"
 SESSION_TAG = "admin_tag"
+SESSION_GENERATION = "admin_generation"
 REALM = 'Basic realm="receiver admin", charset="UTF-8"'
 
 
@@ -37,28 +45,37 @@ class LoginThrottle:
     """Failed logins per client address, in a moving window (``RECEIVER_ADMIN_LOGIN_LIMIT``).
 
     Once an address has used them up, every admin and API request from it gets 429 until the
-    window moves on, even with the right password. Counts live in process memory, which is
-    enough to make password guessing slow. Only the admin and API blueprints consult it:
+    window moves on, even with the right password. Counts live where
+    ``RECEIVER_LIMITER_STORAGE`` says (process memory by default; Redis shares them between
+    processes and hosts). Only the admin and API blueprints consult it:
     webhooks never pay for it (Flask-Limiter's app-wide hooks cost 8% of a notification's
     instructions, for a limit that did not apply to them).
     """
 
     SCOPE = "admin-login"
 
-    def __init__(self, rate: str) -> None:
+    def __init__(self, rate: str, storage: Storage) -> None:
         self.limit = parse_rate_limit(rate)
-        self.window = MovingWindowRateLimiter(MemoryStorage())
+        self.window = MovingWindowRateLimiter(storage)
 
     def refuse_if_exhausted(self, address: str) -> None:
-        if not self.window.test(self.limit, self.SCOPE, address):
+        try:
+            exhausted = not self.window.test(self.limit, self.SCOPE, address)
             reset_at = self.window.get_window_stats(self.limit, self.SCOPE, address).reset_time
+        except StorageError as error:  # RECEIVER_LIMITER_STORAGE unreachable: log, let through
+            log.warning("login throttle not checked: limiter storage unavailable (%s)", error)
+            return
+        if exhausted:
             raise TooManyRequests(
                 "too many failed logins from this address; try again later",
                 retry_after=max(1, int(reset_at - time.time()) + 1),
             )
 
     def count_failure(self, address: str) -> None:
-        self.window.hit(self.limit, self.SCOPE, address)
+        try:
+            self.window.hit(self.limit, self.SCOPE, address)
+        except StorageError as error:
+            log.warning("failed login not counted: limiter storage unavailable (%s)", error)
 
 
 def login_throttle() -> LoginThrottle:
@@ -97,18 +114,30 @@ def log_in(user: str) -> None:
     session.clear()  # a fresh session on login: no fixation of a pre-login session
     session[SESSION_USER] = user
     session[SESSION_TAG] = credentials_tag(settings())
+    session[SESSION_GENERATION] = session_generation(get_session(), user)
     session.permanent = True
 
 
 def log_out() -> None:
+    """End the session here and everywhere: the cookie is signed, not stored, so a copy of it
+    would stay valid until it expires; bumping the user's generation makes every cookie of
+    the old one worthless, in every process."""
+    user = session.get(SESSION_USER)
     session.clear()
+    if user:
+        end_sessions(get_session(), user)
 
 
 def current_user() -> str | None:
     """The logged-in operator (session cookie or HTTP Basic), or None."""
     config = settings()
     tag = session.get(SESSION_TAG)
-    if tag is not None and hmac.compare_digest(str(tag), credentials_tag(config)):
+    if (
+        tag is not None
+        and hmac.compare_digest(str(tag), credentials_tag(config))
+        and session.get(SESSION_GENERATION)
+        == session_generation(get_session(), session.get(SESSION_USER, ""))
+    ):
         return session.get(SESSION_USER)
     basic = request.authorization
     if (
@@ -148,9 +177,43 @@ def require_api_user() -> ResponseReturnValue | None:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after login (no open redirect to another host)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    """Only same-site paths are followed after login (no open redirect to another host); a
+    control character (CR/LF would split the Location header) sends to the default page."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and not any(ord(char) < 32 or ord(char) == 127 for char in target)
+    ):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
     return url_for("admin.index")
+
+
+def session_generation(db: Session, user: str) -> int:
+    """The user's current session generation (0 until the first logout)."""
+    return (
+        db.scalar(
+            select(AdminSessionGeneration.generation).where(AdminSessionGeneration.user == user)
+        )
+        or 0
+    )
+
+
+def end_sessions(db: Session, user: str) -> None:
+    """Invalidate every session cookie ``user`` has (the next login gets a new generation)."""
+    table = AdminSessionGeneration.__table__
+    statement = insert_for(db.get_bind().dialect.name)(table).values(
+        user=user, generation=1, changed_at=utcnow()
+    )
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user"],
+            set_={
+                "generation": table.c.generation + 1,
+                "changed_at": statement.excluded.changed_at,
+            },
+        )
+    )
+    db.commit()

@@ -14,7 +14,12 @@ from receiver.catalog import SEVERITIES
 from receiver.db import get_session
 
 
-@click.command("export")
+@click.command(
+    "export",
+    short_help="Write the failures matching the filters as CSV, newest first.",
+    epilog="\b\nExamples:\n  receiver export --vendor zencoder --since 2026-11-01 > failures.csv\n"
+    "  receiver export --category credentials --status open -o open-credentials.csv",
+)
 @with_appcontext
 @click.option("--format", "format_", type=click.Choice(["csv"]), default="csv", show_default=True)
 @click.option("--vendor")

@@ -8,21 +8,24 @@ are tested against each other. Cells a spreadsheet would run as a formula are ne
 "CSV injection"): vendor messages and ids are attacker-controlled text.
 
 Lines end with LF (as COPY and psql write), not csv.writer's default CRLF; cells containing a
-comma, a quote, CR or LF are quoted, as COPY does. Memory stays flat however many rows match:
-rows are streamed and passed on in chunks of ``batch_size`` rows.
+comma, a quote, CR or LF are quoted, as COPY does, and so are cells containing ``;`` (the
+delimiter of spreadsheets in many locales: ``x;=1+2`` unquoted is a formula there; COPY cannot
+quote them, so its rows with a ``;`` are written again by the Python writer). Memory stays flat
+however many rows match: rows are streamed and passed on in chunks of ``batch_size`` rows.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, any_, bindparam, case, func, literal
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, bindparam, case, func, literal
 from sqlalchemy.orm import Session
 
 from receiver.admin.query import COLUMN_NAMES, FailureFilters, iter_failures, select_newest_first
@@ -49,11 +52,27 @@ FIELDS = {
 HEADER = tuple(FIELDS)
 HEADER_LINE = (",".join(HEADER) + "\n").encode()
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: A cell a spreadsheet runs: a formula character, also after leading white space (`` =1+1``),
+#: or a tab or CR first. The same pattern (explicit characters, no ``\s`` whose meaning differs
+#: between Python and PostgreSQL) is matched by both export paths.
+FORMULA = "^([\t\r]|[ \t\r\n\f\v]*[-=+@])"
+_FORMULA = re.compile(FORMULA)
+#: csv.writer quotes cells containing a character of its line terminator: that is how cells with
+#: CR, LF (as COPY does) and ``;`` get quoted; the terminator is cut off each line.
+LINE_END = "\r\n;"
 
 
 def neutralize(value: str) -> str:
     """Prefix a quote to cells a spreadsheet would treat as a formula."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def _line_writer(lines: list[str]) -> Any:
+    """A csv.writer appending each line, without its end, to ``lines``."""
+    cut = -len(LINE_END)
+    return csv.writer(
+        SimpleNamespace(write=lambda line: lines.append(line[:cut])), lineterminator=LINE_END
+    )
 
 
 def csv_lines(
@@ -100,8 +119,9 @@ def _copied_chunks(
         chunk, rows = bytearray(), 0
         # The server sends one CopyData message per row and psycopg returns one per block, so
         # counting blocks counts rows exactly, even with line breaks inside quoted cells.
-        for row in copy:
-            chunk += row
+        for block in copy:
+            row = bytes(block)  # psycopg gives a memoryview
+            chunk += _requoted(row) if b";" in row else row
             rows += 1
             if rows == batch_size:
                 yield rows, bytes(chunk)
@@ -111,10 +131,15 @@ def _copied_chunks(
             yield rows, bytes(chunk)
 
 
-#: Code points of FORMULA_PREFIXES, for PostgreSQL's ascii() (the first character's, 0 for '').
-_FORMULA_CODES = bindparam(
-    "formula_codes", [ord(prefix) for prefix in FORMULA_PREFIXES], type_=ARRAY(Integer)
-)
+def _requoted(row: bytes) -> bytes:
+    """A row COPY wrote, written again as the Python path writes it (quoting ``;`` cells)."""
+    lines: list[str] = []
+    for cells in csv.reader(io.StringIO(row.decode("utf-8"), newline="")):
+        _line_writer(lines).writerow(cells)
+    return _joined(lines)
+
+
+_FORMULA_PATTERN = bindparam("formula_pattern", FORMULA)
 
 
 def _sql_cell(field: str, column: Any) -> ColumnElement[Any]:
@@ -129,7 +154,7 @@ def _sql_cell(field: str, column: Any) -> ColumnElement[Any]:
         return column
     # COPY writes NULL as an empty cell but '' as `""`; csv.writer writes both as an empty cell.
     return case(
-        (func.ascii(column) == any_(_FORMULA_CODES), literal("'") + column),
+        (column.regexp_match(_FORMULA_PATTERN), literal("'") + column),
         else_=func.nullif(column, ""),
     )
 
@@ -138,11 +163,7 @@ def _formatted_chunks(
     session: Session, filters: FailureFilters, batch_size: int
 ) -> Iterator[tuple[int, bytes]]:
     lines: list[str] = []
-    # csv.writer quotes the cells containing a character of its line terminator, and COPY quotes
-    # those containing CR or LF: so the writer ends lines with CRLF (quoting both), and the lines
-    # are kept without it and joined with LF.
-    sink = SimpleNamespace(write=lambda line: lines.append(line[:-2]))
-    writer = csv.writer(sink, lineterminator="\r\n")
+    writer = _line_writer(lines)
     for row in iter_failures(session, filters, batch_size):
         writer.writerow(_cells(row))
         if len(lines) == batch_size:

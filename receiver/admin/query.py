@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from receiver.catalog import SEVERITIES
 from receiver.db import contains_pattern
-from receiver.models import AlertGroupFailure, Failure, Job, JobFile, Notification
+from receiver.models import AlertGroupFailure, Failure, Job, JobFile
 
 FAILURE_STATUSES = ("open", "acknowledged", "resolved")
 DEFAULT_PAGE_SIZE = 50
@@ -31,11 +31,30 @@ CHART_DEFAULT_DAYS = 30
 CHART_MAX_DAYS = 180
 
 
-class FailureQuerySchema(Schema):
-    """Query-string filters shared by the admin list, the CSV export, the API and the CLI."""
+class PageQuerySchema(Schema):
+    """What every keyset-paged list's query has: the cursor and the page size; an empty field
+    (an HTML form submits every field) means "no filter"."""
 
     class Meta:
         unknown = EXCLUDE
+
+    cursor = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "opaque position from the previous page's next_cursor"},
+    )
+    limit = fields.Integer(
+        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE)
+    )
+
+    @pre_load
+    def drop_empty(self, data: Any, **kwargs: Any) -> Any:
+        if hasattr(data, "items"):
+            return {key: value.strip() for key, value in data.items() if value.strip()}
+        return data
+
+
+class FailureQuerySchema(PageQuerySchema):
+    """Query-string filters shared by the admin list, the CSV export, the API and the CLI."""
 
     vendor = fields.String(validate=validate.Length(max=32), metadata={"description": "vendor"})
     category = fields.String(validate=validate.Length(max=32))
@@ -51,20 +70,6 @@ class FailureQuerySchema(Schema):
     group = fields.Integer(
         validate=validate.Range(min=1), metadata={"description": "only this group's failures"}
     )
-    cursor = fields.String(
-        validate=validate.Length(max=200),
-        metadata={"description": "opaque position from the previous page's next_cursor"},
-    )
-    limit = fields.Integer(
-        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE)
-    )
-
-    @pre_load
-    def drop_empty(self, data: Any, **kwargs: Any) -> Any:
-        # An HTML form submits every field; an empty one means "no filter".
-        if hasattr(data, "items"):
-            return {key: value.strip() for key, value in data.items() if value.strip()}
-        return data
 
 
 @dataclass(frozen=True)
@@ -257,12 +262,6 @@ def failures_by_id(session: Session, ids: Sequence[int]) -> Sequence[Row[Any]]:
         _joined().where(Failure.id.in_(ids)).order_by(Failure.occurred_at.desc(), Failure.id.desc())
     )
     return session.execute(statement).all()
-
-
-def rejected_page(session: Session, cursor: Cursor | None, limit: int) -> Page:
-    """Notifications refused at validation or authentication, newest first."""
-    statement = select(Notification).where(Notification.status == "rejected")
-    return keyset_page(session, statement, Notification, "received_at", cursor, limit)
 
 
 def keyset_page(

@@ -8,7 +8,9 @@ the failures chart, an SVG document the list page embeds (see ``EMBEDDABLE_SVG_H
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -16,6 +18,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from receiver.admin.auth import LoginThrottle, csrf
 from receiver.settings import Settings
+from receiver.throttle import limiter_storage
+
+log = logging.getLogger(__name__)
 
 # The failures list embeds its chart with <object>: object-src allows the element, and frame-src
 # the SVG document it loads (Chromium checks the nested document against frame-src). 'self' only:
@@ -60,10 +65,50 @@ class TLSAwareSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+class ProxySettingCheck:
+    """Warns once when ``RECEIVER_TRUSTED_PROXIES`` does not fit the requests that arrive.
+
+    With 0 behind a proxy every client has the proxy's address (one login-throttle bucket for
+    all, one refusal limit for all); with 1 and no proxy, a client picks its own address in
+    X-Forwarded-For (a fresh throttle bucket per attempt, or a victim's locked out). Neither
+    can be seen before requests come, so the first that shows it is logged.
+    """
+
+    def __init__(self, wsgi_app: Any, trusted_proxies: int) -> None:
+        self.wsgi_app = wsgi_app
+        self.trusted = trusted_proxies
+        self.warned = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not self.warned:
+            self.check(environ)
+        return self.wsgi_app(environ, start_response)
+
+    def check(self, environ: dict[str, Any]) -> None:
+        forwarded = "HTTP_X_FORWARDED_FOR" in environ
+        if forwarded and not self.trusted:
+            self.warned = True
+            log.warning(
+                "requests carry X-Forwarded-For but RECEIVER_TRUSTED_PROXIES=0: behind a "
+                "proxy every client has its address (one login throttle for all); set it to "
+                "the number of proxies"
+            )
+        elif not forwarded and self.trusted:
+            self.warned = True
+            log.warning(
+                "a request from %s came without X-Forwarded-For but RECEIVER_TRUSTED_PROXIES=%d: "
+                "if clients can reach the receiver directly, they choose their own address; "
+                "set it to 0 unless every request passes the proxy",
+                environ.get("REMOTE_ADDR"),
+                self.trusted,
+            )
+
+
 def register_web_security(app: Flask, settings: Settings) -> None:
     if settings.trusted_proxies:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.wsgi_app = ProxySettingCheck(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
     app.config.update(
         SESSION_COOKIE_NAME="receiver_session",
         SESSION_COOKIE_HTTPONLY=True,
@@ -75,8 +120,15 @@ def register_web_security(app: Flask, settings: Settings) -> None:
     )
     app.session_interface = TLSAwareSessionInterface()
     csrf.init_app(app)
-    app.extensions["login_throttle"] = LoginThrottle(settings.admin_login_limit)
+    app.extensions["login_throttle"] = LoginThrottle(
+        settings.admin_login_limit, limiter_storage(app)
+    )
     app.after_request(add_security_headers)
+
+
+#: Where every response is about the operator's data: never kept by a browser or a proxy (the
+#: back button after logging out, a shared computer's disk cache).
+PRIVATE_PREFIXES = ("/admin", "/api/")
 
 
 def add_security_headers(response: Response) -> Response:
@@ -88,4 +140,6 @@ def add_security_headers(response: Response) -> Response:
     response.headers.extend(
         [(name, value) for name, value in wanted.items() if name.lower() not in present]
     )
+    if request.path.startswith(PRIVATE_PREFIXES):
+        response.headers["Cache-Control"] = "no-store"
     return response

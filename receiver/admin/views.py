@@ -1,7 +1,7 @@
-"""The admin pages: failures (list, chart, detail, CSV) and rejected notifications (the grouped
-landing page, a group's page and the triage actions, on the same blueprint, are in
-``receiver.admin.groups``; silences in ``receiver.admin.alerts``; backup copies in
-``receiver.admin.backups``)."""
+"""The admin pages: failures (list, chart, detail, CSV). On the same blueprint: the grouped
+landing page, a group's page and the triage actions (``receiver.admin.groups``), silences
+(``receiver.admin.alerts``), backup copies (``receiver.admin.backups``) and the notification
+pages (rejected, replay: ``receiver.admin.notifications``)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
-    g,
     make_response,
     redirect,
     render_template,
@@ -27,7 +25,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
@@ -43,7 +41,6 @@ from receiver.admin.query import (
     daily_counts,
     failure_page,
     load_query,
-    rejected_page,
 )
 from receiver.admin.security import EMBEDDABLE_SVG_HEADERS
 from receiver.alerts.groups import group_for_failure
@@ -52,8 +49,8 @@ from receiver.alerts.triage import ACTIONS, FAILURE_MOVES
 from receiver.backups import list_backups
 from receiver.catalog import CATEGORIES, SEVERITIES
 from receiver.db import get_database, get_session, utcnow
-from receiver.ingest import replay
-from receiver.models import Failure, Job, Notification
+from receiver.models import Failure, Job
+from receiver.replay import eligibility
 
 log = logging.getLogger(__name__)
 
@@ -137,11 +134,7 @@ def failures_chart() -> ResponseReturnValue:
     response = make_response(render_template("admin/failures_chart.svg", chart=chart))
     response.mimetype = "image/svg+xml"
     response.headers.update(EMBEDDABLE_SVG_HEADERS)
-    # A reload within the minute reuses the browser's copy without asking; after that, a
-    # matching ETag saves sending the chart again (the counts are still recomputed to know).
-    response.headers["Cache-Control"] = "private, max-age=60"
-    response.add_etag()
-    return response.make_conditional(request)
+    return response  # never cached, like every authenticated response (security.py)
 
 
 def chart_links(filters: FailureFilters, first_day: date, last_day: date) -> Any:
@@ -245,72 +238,7 @@ def failure(failure_id: int) -> ResponseReturnValue:
         backups=list_backups(session, request_now(), failure_ids=[failure_id])
         if found.backup_server_used
         else [],
-    )
-
-
-@bp.post("/failures/<int:failure_id>/replay")
-def failure_replay(failure_id: int) -> ResponseReturnValue:
-    session = get_session()
-    found = session.get(Failure, failure_id) or abort(404, f"no failure {failure_id}")
-    if found.notification_id is None:
-        abort(409, "the raw notification of this failure is no longer stored")
-    replay_and_report(found.notification_id)
-    return redirect(url_for("admin.failure", failure_id=failure_id))
-
-
-@bp.get("/notifications/rejected")
-def rejected() -> ResponseReturnValue:
-    try:
-        _filters, cursor, limit = load_query(request.args)
-    except ValidationError as error:
-        abort(400, f"invalid query: {error.normalized_messages()}")
-    page = rejected_page(get_session(), cursor, limit)
-    return render_template(
-        "admin/rejected.html",
-        notifications=[row[0] for row in page.rows],
-        next_url=url_for("admin.rejected", cursor=page.next_cursor.encode())
-        if page.next_cursor
+        replay=eligibility(notification, current_app.extensions["providers"])
+        if notification
         else None,
-        paged=cursor is not None,
     )
-
-
-@bp.get("/notifications/<int:notification_id>")
-def notification(notification_id: int) -> ResponseReturnValue:
-    session = get_session()
-    found = session.scalar(
-        select(Notification)
-        .where(Notification.id == notification_id)
-        .options(selectinload(Notification.failures))
-    )
-    if found is None:
-        abort(404, f"no notification {notification_id}")
-    return render_template(
-        "admin/notification.html",
-        notification=found,
-        body=pretty_body(found.body, found.content_type),
-    )
-
-
-@bp.post("/notifications/<int:notification_id>/replay")
-def notification_replay(notification_id: int) -> ResponseReturnValue:
-    replay_and_report(notification_id)
-    return redirect(url_for("admin.notification", notification_id=notification_id))
-
-
-def replay_and_report(notification_id: int) -> None:
-    session = get_session()
-    found = session.get(Notification, notification_id) or abort(
-        404, f"no notification {notification_id}"
-    )
-    outcome = replay(session, found)
-    log.info("admin %s replayed notification %s: %s", g.admin_user, notification_id, outcome)
-    body = outcome.body
-    if outcome.status == 200:
-        flash(f"Replayed notification {notification_id}: {body.get('status')}.", "ok")
-    else:
-        flash(
-            f"Replay of notification {notification_id} was refused ({outcome.status}): "
-            f"{body.get('message')}",
-            "error",
-        )

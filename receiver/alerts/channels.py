@@ -4,11 +4,18 @@ PagerDuty is called directly because Apprise cannot set ``dedup_key`` nor resolv
 group fingerprint as ``dedup_key`` one group is one incident, triggered while it fires and
 resolved with it. Every other channel is an Apprise URL (Slack, mailto://, Teams workflows,
 Discord, Telegram, json:// webhooks …), so adding one is configuration, not code.
+
+A message is plain text, and what a vendor sent (job ids, labels, codes, messages) stays plain
+text in every channel: Apprise is told the body is text (``body_format=TEXT``), so it escapes it
+for HTML channels (e-mail); for Markdown channels (Slack, Teams, Discord …) the vendor's values
+are escaped here, because Apprise does not escape text for Markdown.
 """
 
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +28,19 @@ from receiver.when import relative
 
 #: Fields shown in a message's title, in this order.
 TITLE_FIELDS = ("vendor", "category", "code", "label", "severity", "job")
+#: What makes links, images, HTML or emphasis in chat services' Markdown: backslash-escaped in
+#: vendor text. Slack's own ``<url|text>`` link survives any escaping (Apprise's Slack plugin
+#: turns ``url|text>`` back into a link), so a vendor's ``|`` becomes a broken bar there.
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>~#!])")
+
+
+def markdown_literal(text: str) -> str:
+    """``text`` as Markdown that shows exactly this text: no link, image, tag or emphasis."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", text).replace("|", "\u00a6")
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 @dataclass(frozen=True)
@@ -50,13 +70,23 @@ class Message:
 
     @property
     def title(self) -> str:
-        what = " ".join(self.labels[name] for name in TITLE_FIELDS if self.labels.get(name))
+        return self.render_title(_as_is)
+
+    @property
+    def body(self) -> str:
+        return self.render_body(_as_is)
+
+    def render_title(self, vendor_text: Callable[[str], str]) -> str:
+        """The title, with every vendor-provided value passed through ``vendor_text``."""
+        what = " ".join(
+            vendor_text(self.labels[name]) for name in TITLE_FIELDS if self.labels.get(name)
+        )
         failures = _plural(self.failure_count, "failure")
         jobs = _plural(self.job_count, "job")
         return f"[{self.kind.upper()}] {what or self.rule}: {failures} in {jobs}"
 
-    @property
-    def body(self) -> str:
+    def render_body(self, vendor_text: Callable[[str], str]) -> str:
+        """The body, with every vendor-provided value passed through ``vendor_text``."""
         since = f"{_time(self.first_occurred_at)}, the last at {_time(self.last_occurred_at)}"
         lines = [
             f"{_plural(self.failure_count, 'failure')} in {_plural(self.job_count, 'job')}, "
@@ -73,7 +103,9 @@ class Message:
                 f"Regression: this alert was resolved and is failing again "
                 f"(re-opened {_plural(self.reopened_count, 'time')})."
             )
-        described = [f"{name}: {value}" for name, value in self.labels.items() if value]
+        described = [
+            f"{name}: {vendor_text(str(value))}" for name, value in self.labels.items() if value
+        ]
         if described:
             lines.append(" · ".join(described))
         if self.backup_deadline and self.kind != "resolved":
@@ -87,7 +119,7 @@ class Message:
             lines.append(f"What to do: {self.action}")
         if self.examples and self.kind != "resolved":
             lines.append("Latest:")
-            lines += [f"- {example}" for example in self.examples]
+            lines += [f"- {vendor_text(example)}" for example in self.examples]
         lines.append(f"Group and its failures: {self.admin_url}")
         lines.append(f"Alert #{self.notification_id} · rule {self.rule} · {self.fingerprint[:12]}")
         return "\n".join(lines)
@@ -117,22 +149,42 @@ def send(channel: Channel, message: Message) -> Delivery:
 
 
 @functools.lru_cache(maxsize=64)
-def _notifier(urls: tuple[str, ...]) -> apprise.Apprise:
-    # Parsing URLs and loading plugins costs more than a local delivery: do it once per channel.
-    notifier = apprise.Apprise()
+def _notifiers(
+    urls: tuple[str, ...],
+) -> tuple[tuple[Callable[[str], str], apprise.Apprise], ...]:
+    """The channel's services grouped by the markup they read, each with the escaping its
+    vendor text needs. Parsing URLs and loading plugins costs more than a local delivery: done
+    once per channel."""
+    services = apprise.Apprise()
     for url in urls:
-        notifier.add(url)
-    return notifier
+        services.add(url)
+    groups: dict[str, apprise.Apprise] = {}
+    for service in services:
+        groups.setdefault(service.notify_format, apprise.Apprise()).add(service)
+    return tuple(
+        (markdown_literal if markup == apprise.NotifyFormat.MARKDOWN else _as_is, notifier)
+        for markup, notifier in groups.items()
+    )
 
 
 def _send_apprise(channel: Channel, message: Message) -> Delivery:
-    notifier = _notifier(channel.urls)
     notify_type = (
         apprise.NotifyType.SUCCESS if message.kind == "resolved" else (apprise.NotifyType.FAILURE)
     )
+    ok = True
     # Apprise reports only True/False; its log lines carry the reason (HTTP status, error).
     with apprise.LogCapture(level=apprise.logging.WARNING) as log:
-        ok = notifier.notify(body=message.body, title=message.title, notify_type=notify_type)
+        for vendor_text, notifier in _notifiers(channel.urls):
+            ok = (
+                notifier.notify(
+                    body=message.render_body(vendor_text),
+                    title=message.render_title(vendor_text),
+                    notify_type=notify_type,
+                    body_format=apprise.NotifyFormat.TEXT,
+                )
+                is not False
+                and ok
+            )
     if ok:
         return Delivery()
     return Delivery(error=(log.getvalue().strip() or "Apprise reported a failure")[:2000])

@@ -24,7 +24,12 @@ from receiver.db import get_session, utcnow
 from receiver.models import AlertGroup, Silence
 
 
-@click.command("worker")
+@click.command(
+    "worker",
+    short_help="Deliver alert messages from the outbox (`receiver run` starts one).",
+    epilog="\b\nExamples:\n  receiver worker            # until SIGTERM; run several on PostgreSQL\n"
+    "  receiver worker --once     # deliver what is due now, then exit",
+)
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @click.option("--batch", default=10, show_default=True, help="Messages claimed at a time.")
 @with_appcontext
@@ -41,7 +46,11 @@ def worker(once: bool, batch: int) -> None:
     alert_worker.run(stop, poll=app.extensions["settings"].worker_poll_seconds)
 
 
-@click.group("alerts")
+@click.group(
+    "alerts",
+    epilog="\b\nExamples:\n  receiver alerts list --state firing\n  receiver alerts ack 8 --by alice\n"
+    "  receiver alerts silence --match category=upload --for 2h --author alice --reason 'S3 work'",
+)
 def alerts() -> None:
     """Alert groups, notifications, delivery attempts and silences."""
 

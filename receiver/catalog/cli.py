@@ -46,7 +46,12 @@ def _check_vendor(catalog: Catalog, vendor: str) -> str:
     return name
 
 
-@click.group("codes")
+@click.group(
+    "codes",
+    short_help="Explain vendor failure codes and re-apply the catalog.",
+    epilog="\b\nExamples:\n  receiver codes explain lightflow 2429\n  receiver codes explain kvs 0x5200005c\n"
+    "  receiver codes list --vendor kvs --category credentials",
+)
 @click.option(
     "--data-dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),

@@ -22,6 +22,9 @@ from schemas.agora import TRANSCODER_EVENTS, ApiErrorSchema, NotificationSchema
 
 # Strongest first: NCS sends both; a sender that signs only one way is still accepted.
 SIGNATURE_HEADERS = (("Agora-Signature-V2", hashlib.sha256), ("Agora-Signature", hashlib.sha1))
+#: Keys of API-error reports start differently from NCS events' ``agora:<noticeId>``: under a
+#: shared ``agora:`` an NCS noticeId ``api:<id>`` made a later report ``<id>`` a duplicate.
+API_KEY_PREFIX = "agora-api:"
 
 
 class AgoraSignedProvider(Provider):
@@ -130,7 +133,7 @@ class AgoraApiErrorProvider(AgoraSignedProvider):
             failures=[
                 FailureReport(
                     code=status,
-                    fingerprint=f"agora:api:{call_id}",
+                    fingerprint=f"{API_KEY_PREFIX}{call_id}",
                     message=data.get("message"),
                     details={
                         key: data.get(key)
@@ -140,7 +143,9 @@ class AgoraApiErrorProvider(AgoraSignedProvider):
             ],
         )
         return Normalized(
-            dedup_key=f"agora:api:{call_id}", occurred_at=data.get("occurredAt"), jobs=[update]
+            dedup_key=f"{API_KEY_PREFIX}{call_id}",
+            occurred_at=data.get("occurredAt"),
+            jobs=[update],
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -22,19 +22,56 @@ from receiver.catalog import CatalogEntry
 
 # The application/*+json family and text/json are all JSON; `None` means the sender sent no type.
 JSON_TYPES = frozenset({"application/json", "text/json", None})
+#: Field errors kept in an answer and its stored record; a body with 250,000 bad outputs would
+#: otherwise make a multi-megabyte error document.
+MAX_FIELD_ERRORS = 100
 
 
 class Rejection(Exception):
-    """A notification we refuse; becomes a JSON error response and a kept `rejected` record."""
+    """A notification we refuse; becomes a JSON error response and a kept `rejected` record.
+
+    ``auth`` says how authentication ended when that is not what the stage implies (failed in
+    authenticate, passed after it): ``unchecked`` when it could not be done (SNS's certificate
+    unreachable), ``outside_window`` for a valid signature with a stale timestamp (KVS).
+    """
 
     def __init__(
-        self, status: int, reason: str, message: str, errors: dict[str, Any] | None = None
+        self,
+        status: int,
+        reason: str,
+        message: str,
+        errors: dict[str, Any] | None = None,
+        auth: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
         self.message = message
-        self.errors = errors
+        self.errors = cap_field_errors(errors) if errors else errors
+        self.auth = auth
+
+
+def cap_field_errors(errors: dict[Any, Any], limit: int = MAX_FIELD_ERRORS) -> dict[Any, Any]:
+    """The first ``limit`` field messages, in their structure, and how many more there were."""
+    kept = dropped = 0
+
+    def walk(value: Any) -> Any:
+        nonlocal kept, dropped
+        if isinstance(value, dict):
+            inner = {key: walk(item) for key, item in value.items()}
+            return {key: item for key, item in inner.items() if item is not None} or None
+        messages = value if isinstance(value, list) else [value]
+        room = max(0, limit - kept)
+        kept += min(room, len(messages))
+        dropped += max(0, len(messages) - room)
+        if room == 0:
+            return None
+        return messages[:room] if isinstance(value, list) else value
+
+    capped = walk(errors) or {}
+    if dropped:
+        capped["_truncated"] = [f"and {dropped} more field errors"]
+    return capped
 
 
 @dataclass(frozen=True)
@@ -99,6 +136,9 @@ class Normalized:
     dedup_key: str
     occurred_at: datetime | None
     jobs: list[JobUpdate]
+    #: What accepting it takes besides storing (SNS: confirming a subscription); each raises a
+    #: Rejection when it cannot be done. Ingest and replay run them, a replay's dry run never.
+    before_store: list[Callable[[], None]] = field(default_factory=list)
 
     def failures(self) -> Iterator[FailureReport]:
         for job in self.jobs:
@@ -125,9 +165,24 @@ class Provider(ABC):
     def state_rank(self, state: str) -> int:
         return self.state_ranks.get(state, 0)
 
+    #: The auth outcomes at receipt (``Notification.auth``) of notifications this provider can
+    #: replay, each after :meth:`reverify`. Tokens are never stored, so a token vendor's
+    #: notification is replayable only if its token was right when it came.
+    replayable_auth: ClassVar[frozenset[str]] = frozenset({"passed"})
+
     @abstractmethod
     def authenticate(self, request: IncomingRequest) -> None:
         """Raise a 401 :class:`Rejection` unless the request comes from the vendor."""
+
+    def reverify(self, request: IncomingRequest, received_at: datetime, auth: str) -> str:
+        """Check a stored notification's credentials again before it is replayed.
+
+        ``request`` is rebuilt from the stored body and headers, ``auth`` is how authentication
+        ended at receipt. Raises a :class:`Rejection` if they do not verify with today's
+        secret; returns what was verified, for the replay's record.
+        """
+        self.authenticate(request)
+        return "signature verified again with the current secret"
 
     def sender_headers(self, body: bytes) -> dict[str, str]:
         """The credentials the vendor would send with ``body`` (for `receiver send-test`)."""
@@ -174,6 +229,10 @@ class SharedTokenProvider(Provider):
 
     def __init__(self, token: str) -> None:
         self._token = token.encode()
+
+    def reverify(self, request: IncomingRequest, received_at: datetime, auth: str) -> str:
+        # Only notifications whose token was right at receipt get here (replayable_auth).
+        return "token checked at receipt; tokens are never stored, so not again"
 
     def sender_headers(self, body: bytes) -> dict[str, str]:
         return {"X-Receiver-Token": self._token.decode()}

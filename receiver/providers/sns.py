@@ -1,9 +1,11 @@
 """Amazon SNS HTTP(S) subscriptions carrying CloudWatch alarms (``/hooks/sns``).
 
 Every message is signed by SNS (SignatureVersion 1: SHA1withRSA, 2: SHA256withRSA) with the key of
-a certificate we fetch only from ``https://sns.<region>.amazonaws.com/…`` and cache. Only topics
-listed in ``RECEIVER_SNS_TOPIC_ARNS`` are accepted, and only their subscriptions confirmed. An
-alarm going to ALARM is a failure of that alarm; back to OK resolves its open failures.
+a certificate we fetch only from ``https://sns.<region>.amazonaws.com/…`` (the China and GovCloud
+partitions included, nothing else on amazonaws.com), whose subject must be SNS's, and keep in a
+small LRU cache; a topic's messages may make only a few fetches a minute. Only topics listed in
+``RECEIVER_SNS_TOPIC_ARNS`` are accepted, and only their subscriptions confirmed. An alarm going to
+ALARM is a failure of that alarm; back to OK resolves its open failures.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import re
 import threading
 import urllib.request
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +28,10 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+from limits import parse as parse_rate_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from marshmallow import ValidationError
 
 from receiver.providers.base import (
@@ -42,7 +49,13 @@ from schemas.sns import AlarmSchema, MessageSchema
 log = logging.getLogger(__name__)
 
 Fetch = Callable[[str], bytes]
-SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
+#: A region: us-east-1, eu-west-3, us-gov-west-1, cn-north-1, ap-southeast-4 … Not S3's
+#: bucket-style hosts (sns.s3.amazonaws.com, sns.s3-us-west-2…, sns.s3-accelerate…), where
+#: anyone can publish a "certificate" in a bucket named sns.
+REGION = r"[a-z]{2}(-gov)?-[a-z]+-\d{1,2}"
+SNS_HOST = re.compile(rf"sns\.{REGION}\.amazonaws\.com(\.cn)?")
+#: The subject (CN or DNS name) of SNS's signing certificates.
+SNS_CERTIFICATE_NAME = re.compile(rf"sns(\.{REGION})?\.amazonaws\.com(\.cn)?")
 SIGNATURE_HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 # The fields SNS signs, in its order; Subject only when the message has one.
 SIGNED_FIELDS = {
@@ -60,6 +73,9 @@ SIGNED_FIELDS = {
 SIGNED_FIELDS["UnsubscribeConfirmation"] = SIGNED_FIELDS["SubscriptionConfirmation"]
 MAX_CACHED_CERTIFICATES = 32
 MAX_FETCH_BYTES = 64 * 1024
+#: Certificate fetches one topic's messages may cause: SNS rotates its certificate rarely, so
+#: more means someone is making us fetch (and evict the real one from the cache).
+CERTIFICATE_FETCHES_PER_TOPIC = "5 per minute"
 # Job.state_rank is a 32-bit column: alarm states are ordered by seconds since this epoch, and
 # transitions after 2088 share the top rank (equal ranks: the latest delivery wins).
 RANK_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -101,12 +117,17 @@ def fetch_from_sns(url: str) -> bytes:
 class SnsProvider(Provider):
     vendor = "cloudwatch"  # SNS is the transport; the failures are CloudWatch alarms
     schema = MessageSchema()
+    # A message whose certificate could not be fetched was never checked (nor found false): a
+    # replay verifies it then, like every replay of a signed message.
+    replayable_auth = frozenset({"passed", "unchecked"})
 
     def __init__(self, topic_arns: Iterable[str], fetch: Fetch = fetch_from_sns) -> None:
         self._topics = frozenset(topic_arns)
         self._fetch = fetch
-        self._keys: dict[str, rsa.RSAPublicKey] = {}
+        self._keys: OrderedDict[str, rsa.RSAPublicKey] = OrderedDict()
         self._lock = threading.Lock()
+        self._fetch_limit = parse_rate_limit(CERTIFICATE_FETCHES_PER_TOPIC)
+        self._fetches = MovingWindowRateLimiter(MemoryStorage())
 
     def decode(self, request: IncomingRequest) -> Any:
         # SNS sends JSON as text/plain.
@@ -129,13 +150,13 @@ class SnsProvider(Provider):
             signed = string_to_sign(message, fields)
         except (binascii.Error, ValueError, TypeError):
             raise Rejection(401, "unauthorized", "missing or malformed SNS signature") from None
-        key = self._public_key(message.get("SigningCertURL"))
+        key = self._public_key(message.get("SigningCertURL"), _string(message, "TopicArn") or "")
         try:
             key.verify(signature, signed, padding.PKCS1v15(), algorithm())
         except InvalidSignature:
             raise Rejection(401, "unauthorized", "invalid SNS signature") from None
 
-    def _public_key(self, url: object) -> rsa.RSAPublicKey:
+    def _public_key(self, url: object, topic: str) -> rsa.RSAPublicKey:
         if not is_sns_url(url):
             raise Rejection(
                 401,
@@ -145,8 +166,25 @@ class SnsProvider(Provider):
         assert isinstance(url, str)
         with self._lock:
             key = self._keys.get(url)
-        if key is not None:
-            return key
+            if key is not None:
+                self._keys.move_to_end(url)  # least recently used goes first
+                return key
+        if not self._fetches.hit(self._fetch_limit, "sns-certificate", topic):
+            log.warning("SNS certificate fetches for %s over %s", topic, self._fetch_limit)
+            raise Rejection(
+                503,
+                "unavailable",
+                "too many SNS certificate fetches for this topic; retry later",
+                auth="unchecked",
+            )
+        key = self._load_certificate(url)
+        with self._lock:
+            self._keys[url] = key
+            while len(self._keys) > MAX_CACHED_CERTIFICATES:
+                self._keys.popitem(last=False)
+        return key
+
+    def _load_certificate(self, url: str) -> rsa.RSAPublicKey:
         try:
             pem = self._fetch(url)
         except HTTPError as error:
@@ -168,18 +206,21 @@ class SnsProvider(Provider):
         valid = certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc
         if not valid or not isinstance(key, rsa.RSAPublicKey):
             raise Rejection(401, "unauthorized", "the SNS signing certificate is not usable")
-        with self._lock:
-            if len(self._keys) >= MAX_CACHED_CERTIFICATES:
-                self._keys.clear()
-            self._keys[url] = key
+        if not _names_sns(certificate):
+            raise Rejection(401, "unauthorized", "the signing certificate is not SNS's")
         return key
 
     def normalize(self, data: dict[str, Any]) -> Normalized:
         dedup_key = f"sns:{data['MessageId']}"  # the same id as the x-amz-sns-message-id header
         if data["Type"] == "SubscriptionConfirmation":
             # Confirming is part of accepting this message, so a replay confirms again (useful
-            # after a failed fetch; SNS tokens stay valid for three days).
-            self._confirm(data)
+            # after a failed fetch; SNS tokens stay valid for three days), a dry run never.
+            return Normalized(
+                dedup_key=dedup_key,
+                occurred_at=data["Timestamp"],
+                jobs=[],
+                before_store=[lambda: self._confirm(data)],
+            )
         if data["Type"] != "Notification":
             return Normalized(dedup_key=dedup_key, occurred_at=data["Timestamp"], jobs=[])
         alarm = _alarm(data["Message"])
@@ -198,14 +239,39 @@ class SnsProvider(Provider):
         except (OSError, URLError, ValueError) as error:
             log.warning("confirming the SNS subscription to %s failed: %s", data["TopicArn"], error)
             raise Rejection(
-                503, "unavailable", "could not confirm the subscription; retry or replay"
+                503,
+                "unavailable",
+                "could not confirm the subscription; SNS retries, or replay it "
+                "(its signature is verified again)",
             ) from None
         log.info("confirmed the SNS subscription to %s", data["TopicArn"])
 
 
 def _unavailable(url: str, error: Exception) -> Rejection:
     log.warning("cannot fetch the SNS signing certificate %s: %s", url, error)
-    return Rejection(503, "unavailable", "cannot fetch the SNS signing certificate; retry later")
+    return Rejection(
+        503,
+        "unavailable",
+        "cannot fetch the SNS signing certificate; SNS retries, or replay it "
+        "(its signature is verified then)",
+        auth="unchecked",
+    )
+
+
+def _names_sns(certificate: x509.Certificate) -> bool:
+    """The certificate's subject (common name or a DNS name) is SNS's."""
+    names = [
+        attribute.value
+        for attribute in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    ]
+    try:
+        alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        names += alternative.value.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        pass
+    return any(
+        isinstance(name, str) and SNS_CERTIFICATE_NAME.fullmatch(name.lower()) for name in names
+    )
 
 
 def _string(message: dict[str, Any], name: str) -> str | None:

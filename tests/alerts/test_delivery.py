@@ -339,7 +339,7 @@ def test_alerts_see_the_failures_as_stored(client, session, monkeypatch):
     monkeypatch.setattr(ingest, "enqueue_alerts", capture)
     # Labels first arrive with a finished output; the failure notification after it may omit it.
     for vendor in ("zencoder", "lightflow"):
-        for path in sorted((FIXTURES / vendor).iterdir()):
+        for path in sorted(p for p in (FIXTURES / vendor).iterdir() if p.is_file()):
             content_type = "application/xml" if path.suffix == ".xml" else "application/json"
             body = path.read_bytes()
             if path.suffix == ".xml":  # the same output as output_failed.json: make it another

@@ -32,8 +32,8 @@ ALERT_TABLES = ("delivery_attempts", "alert_notifications", "alert_group_failure
 
 @pytest.fixture
 def pg_engine(database_url, backend):
-    if backend != "postgresql":
-        pytest.skip("several workers at once need PostgreSQL's SKIP LOCKED")
+    # Tests using it are marked postgres_only: several workers at once need SKIP LOCKED.
+    assert backend == "postgresql"
     engine = create_engine(Settings(database_url=database_url, secret_key=SECRET_KEY).database_url)
     yield engine
     with engine.begin() as connection:
@@ -102,6 +102,7 @@ def start_workers(database_url: str, rules_path: Path) -> list[subprocess.Popen]
     ]
 
 
+@pytest.mark.postgres_only
 def test_four_workers_deliver_every_row_once_even_when_one_is_killed(
     pg_engine, database_url, rules_path, channel
 ):

@@ -1,15 +1,10 @@
-"""Fixtures for the catalog tests: the packaged catalog and the shared vendor source texts.
-
-The seed/reference texts live outside the repository (``../shared``). Tests that need them are
-skipped with a reason when they are missing locally, but fail in CI (``CI`` set) so a broken
-checkout cannot silently skip the coverage that matters most.
-"""
+"""Fixtures for the catalog tests: the packaged catalog and the vendor documents it was written
+from, committed under ``fixtures/<vendor>/source/`` (see ``fixtures/SOURCES.md``)."""
 
 from __future__ import annotations
 
 import csv
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -22,14 +17,12 @@ if importlib.util.find_spec("receiver") is None:  # not installed: test from the
 
 from receiver.catalog import Catalog, default_catalog  # noqa: E402
 
+FIXTURES = REPO / "fixtures"
 
-def _shared_dir(env: str, default: Path, what: str) -> Path:
-    path = Path(os.environ.get(env) or default)
-    if not path.is_dir():
-        message = f"{what} not found at {path} (set {env})"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+
+def _source(vendor: str, name: str) -> Path:
+    path = FIXTURES / vendor / "source" / name
+    assert path.is_file(), f"{path} is part of the repository (fixtures/SOURCES.md)"
     return path
 
 
@@ -39,45 +32,31 @@ def catalog() -> Catalog:
 
 
 @pytest.fixture(scope="session")
-def seeds_dir() -> Path:
-    return _shared_dir("RECEIVER_SEEDS_DIR", REPO.parent / "shared" / "seeds", "vendor seeds")
+def reference_dir() -> Path:
+    """The KVS SDK tables (`kvs_status_codes.tsv`, `kvs_ack_error_map.tsv`)."""
+    return _source("kvs", "kvs_status_codes.tsv").parent
 
 
 @pytest.fixture(scope="session")
-def reference_dir() -> Path:
-    return _shared_dir(
-        "RECEIVER_REFERENCE_DIR", REPO.parent / "shared" / "reference", "reference tables"
+def lightflow_seed() -> str:
+    return _source("lightflow", "api-errors.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def zencoder_seed() -> str:
+    return _source("zencoder", "how-zencoder-saves-your-files-when-uploads-fail.txt").read_text(
+        encoding="utf-8"
     )
 
 
-def _seed(seeds_dir: Path, prefix: str) -> Path:
-    matches = sorted(seeds_dir.glob(f"{prefix}_*.txt"))
-    if not matches:
-        message = f"seed {prefix}_*.txt missing in {seeds_dir}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return matches[0]
+@pytest.fixture(scope="session")
+def agora_seed() -> str:
+    return _source("agora", "status-and-error-codes.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
-def lightflow_seed(seeds_dir: Path) -> str:
-    return _seed(seeds_dir, "000").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="session")
-def zencoder_seed(seeds_dir: Path) -> str:
-    return _seed(seeds_dir, "001").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="session")
-def agora_seed(seeds_dir: Path) -> str:
-    return _seed(seeds_dir, "002").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="session")
-def kvs_seed_path(seeds_dir: Path) -> Path:
-    return _seed(seeds_dir, "003")
+def kvs_seed_path() -> Path:
+    return _source("kvs", "producer-sdk-errors.txt")
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:

@@ -11,6 +11,7 @@ Each example runs in its own rolled-back transaction, so examples cannot see eac
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from io import BytesIO
 
@@ -73,8 +74,14 @@ def exchange(app: Flask, endpoint: str, attempt: Attempt, headers: dict[str, str
         assert kept is not None, context
         assert (kept.status, kept.http_status) == ("rejected", status), context
         assert kept.reason, context
-        if status == 413:
-            assert kept.body_truncated and kept.body == attempt.body[:limit], context
+        if kept.auth in ("failed", "unchecked"):
+            # Nobody vouched for it: a prefix, with the size and hash of what was read.
+            prefix = app.extensions["settings"].refused_prefix_bytes
+            assert kept.body == attempt.body[:prefix], context
+            assert kept.body_truncated == (len(attempt.body) > prefix), context
+            assert kept.body_size == len(attempt.body), context
+            read = attempt.body[:limit]
+            assert kept.body_sha256 == hashlib.sha256(read).hexdigest(), context
         else:
             assert not kept.body_truncated and kept.body == attempt.body, context
         if attempt.authentic and status not in (413, 503):

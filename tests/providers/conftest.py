@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from flask import Flask
@@ -61,3 +63,32 @@ def sns_fetcher(app: Flask, sns_signer: SnsSigner, monkeypatch) -> Iterator[Loca
     fetcher = LocalFetcher(sns_signer.pem)
     monkeypatch.setitem(app.extensions["providers"], "sns", SnsProvider([SNS_TOPIC], fetch=fetcher))
     yield fetcher
+
+
+@pytest.fixture
+def subscribe_server() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server on 127.0.0.1 standing in for SNS's SubscribeURL."""
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            body = b"<ConfirmSubscriptionResponse/>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

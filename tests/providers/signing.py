@@ -51,9 +51,9 @@ def kvs_headers(
 class SnsSigner:
     """A locally generated key and self-signed certificate standing in for SNS's."""
 
-    def __init__(self) -> None:
+    def __init__(self, common_name: str = "sns.amazonaws.com") -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
         now = datetime.now(UTC)
         certificate = (
             x509.CertificateBuilder()

@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from receiver.ingest import replay
 from receiver.models import Failure, Job, Notification
+from receiver.replay import replay
 from tests.helpers import FIXTURES
 from tests.providers.signing import agora_headers
 
@@ -237,6 +237,6 @@ def test_api_error_replays_through_its_own_endpoint(app, client, session):
     response = send(client, fixture("api_error_404.json"), path="/hooks/agora/api-errors")
     notification = session.get(Notification, response.json["id"])
     with app.test_request_context():
-        outcome = replay(session, notification)
+        outcome = replay(session, notification, "tester")
     assert outcome.body == {"status": "replayed", "id": notification.id, "failures": 0}
     assert len(failures(session)) == 1

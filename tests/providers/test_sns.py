@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -221,35 +219,6 @@ def test_plain_notification_is_kept_without_a_failure(client, session, sns_signe
 
 
 # --- subscription confirmation ----------------------------------------------------------------
-
-
-@pytest.fixture
-def subscribe_server() -> Iterator[tuple[str, list[str]]]:
-    """A real HTTP server on 127.0.0.1 standing in for SNS's SubscribeURL."""
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits.append(self.path)
-            body = b"<ConfirmSubscriptionResponse/>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def confirmation(base_url: str) -> dict:

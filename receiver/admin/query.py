@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import ValidationError, fields, validate
 from sqlalchemy import ColumnElement, Row, Select, func, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 
 from receiver.catalog import SEVERITIES
 from receiver.db import contains_pattern
 from receiver.models import AlertGroupFailure, Failure, Job, JobFile
+from receiver.query_args import QueryArgsSchema
 
 FAILURE_STATUSES = ("open", "acknowledged", "resolved")
 DEFAULT_PAGE_SIZE = 50
@@ -31,12 +32,8 @@ CHART_DEFAULT_DAYS = 30
 CHART_MAX_DAYS = 180
 
 
-class PageQuerySchema(Schema):
-    """What every keyset-paged list's query has: the cursor and the page size; an empty field
-    (an HTML form submits every field) means "no filter"."""
-
-    class Meta:
-        unknown = EXCLUDE
+class PageQuerySchema(QueryArgsSchema):
+    """What every keyset-paged list's query has: the cursor and the page size."""
 
     cursor = fields.String(
         validate=validate.Length(max=200),
@@ -45,12 +42,6 @@ class PageQuerySchema(Schema):
     limit = fields.Integer(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE)
     )
-
-    @pre_load
-    def drop_empty(self, data: Any, **kwargs: Any) -> Any:
-        if hasattr(data, "items"):
-            return {key: value.strip() for key, value in data.items() if value.strip()}
-        return data
 
 
 class FailureQuerySchema(PageQuerySchema):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+from marshmallow import fields, validate
 from sqlalchemy import ColumnElement, Integer, case, cast, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from receiver.backups import list_backups
 from receiver.catalog import SEVERITIES, Catalog, CatalogEntry
 from receiver.db import contains_pattern
 from receiver.models import AlertGroup, AlertGroupFailure, Failure, Job, JobFile, TriageEvent
+from receiver.query_args import QueryArgsSchema
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -43,11 +44,8 @@ HOUR = timedelta(hours=1)
 MIN_ID_SEARCH = 3
 
 
-class GroupQuerySchema(Schema):
+class GroupQuerySchema(QueryArgsSchema):
     """Query-string filters of the grouped view (admin, API and CLI)."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     vendor = fields.String(validate=validate.Length(max=32))
     category = fields.String(validate=validate.Length(max=32))
@@ -71,13 +69,6 @@ class GroupQuerySchema(Schema):
     limit = fields.Integer(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE)
     )
-
-    @pre_load
-    def drop_empty(self, data: Any, **kwargs: Any) -> Any:
-        # An HTML form submits every field; an empty one means "no filter".
-        if hasattr(data, "items"):
-            return {key: value.strip() for key, value in data.items() if value.strip()}
-        return data
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ class BackupCopy:
     label: str | None
     url: str | None
     expires_at: datetime | None
-    #: The latest backup-server failure of this output (its admin page), and its code.
+    #: The first backup-server failure of this output (its admin page), and its code.
     failure_id: int | None
     code: str | None
     message: str | None
@@ -71,8 +71,10 @@ def list_backups(
     ``expiring_within``: only copies still available that expire within that time.
     """
     backed_up = aliased(Failure)
-    latest = (
-        select(func.max(backed_up.id))
+    # The output's first backup-server failure: its own upload's (Zencoder reports the
+    # thumbnails' after it).
+    first = (
+        select(func.min(backed_up.id))
         .where(backed_up.job_file_id == JobFile.id, backed_up.backup_server_used)
         .correlate(JobFile)
         .scalar_subquery()
@@ -91,7 +93,7 @@ def list_backups(
             Failure.message,
         )
         .join(Job, Job.id == JobFile.job_id)
-        .outerjoin(Failure, Failure.id == latest)
+        .outerjoin(Failure, Failure.id == first)
         .where(JobFile.backup_server_used, *_scope(now, expiring_within, group_id, failure_ids))
         .order_by(*_soonest_first(now), JobFile.id.desc())
         .offset(offset)

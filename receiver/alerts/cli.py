@@ -48,8 +48,9 @@ def worker(once: bool, batch: int) -> None:
 
 @click.group(
     "alerts",
-    epilog="\b\nExamples:\n  receiver alerts list --state firing\n  receiver alerts ack 8 --by alice\n"
-    "  receiver alerts silence --match category=upload --for 2h --author alice --reason 'S3 work'",
+    epilog="\b\nExamples:\n  receiver alerts list --state firing\n"
+    "  receiver alerts silence --match category=upload --for 2h --author alice --reason 'S3 work'\n"
+    "Acknowledge or resolve with `receiver groups ack|resolve ID`.",
 )
 def alerts() -> None:
     """Alert groups, notifications, delivery attempts and silences."""

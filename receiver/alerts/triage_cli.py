@@ -42,7 +42,12 @@ from receiver.when import relative
 VERBS = {"ack": "acknowledge", "resolve": "resolve", "reopen": "reopen"}
 
 
-@click.group("groups")
+@click.group(
+    "groups",
+    short_help="What is failing, grouped; acknowledge, resolve or reopen groups.",
+    epilog="\b\nExamples:\n  receiver groups list --state open --period 24h\n"
+    "  receiver groups ack 12 14 --note 'S3 keys rotated'\n  receiver groups show 12",
+)
 def groups() -> None:
     """Failure groups (what is failing, since when) and their triage state."""
 
@@ -121,7 +126,11 @@ def backfill(batch_size: int) -> None:
 def _action_command(group: click.Group, verb: str, noun: str, change: Callable[..., Any]) -> None:
     action = VERBS[verb]
 
-    @group.command(verb, help=f"{action.capitalize()} {noun}s (and what follows them).")
+    @group.command(
+        verb,
+        help=f"{action.capitalize()} {noun}s; the model moves what follows (see the README).",
+        epilog=f"\b\nExample:\n  receiver {noun}s {verb} 12 --by oncall --note 'ticket 4411'",
+    )
     @click.argument("ids", nargs=-1, type=int, required=True)
     @click.option("--by", "author", help="Who acts (default: your OS user name).")
     @click.option("--note", help="Why, kept with the change.")
@@ -136,7 +145,11 @@ def _action_command(group: click.Group, verb: str, noun: str, change: Callable[.
             raise SystemExit(1)
 
 
-@click.group("failures")
+@click.group(
+    "failures",
+    short_help="Acknowledge, resolve or reopen single failures.",
+    epilog="\b\nExamples:\n  receiver failures resolve 812 813 --note 're-ran the jobs'",
+)
 def failures() -> None:
     """Single failures' triage state (their groups follow where the model says)."""
 

@@ -101,11 +101,11 @@ class Outcome:
         """``2 groups resolved (41 failures with them); 1 already resolved; 1 not found``."""
         done = FAILURE_MOVES[self.action][1] if noun == "failure" else GROUP_MOVES[self.action][1]
         done = "reopened" if self.action == "reopen" else done
-        parts = [f"{_plural(len(self.changed), noun)} {done}"]
+        parts = [f"{plural(len(self.changed), noun)} {done}"]
         if self.failures_changed:
-            parts[0] += f" ({_plural(self.failures_changed, 'failure')} with them)"
+            parts[0] += f" ({plural(self.failures_changed, 'failure')} with them)"
         if self.groups_changed:
-            parts[0] += f" ({_plural(len(self.groups_changed), 'group')} with them)"
+            parts[0] += f" ({plural(len(self.groups_changed), 'group')} with them)"
         if self.unchanged:
             parts.append(f"{len(self.unchanged)} {UNCHANGED[self.action]}")
         if self.missing:
@@ -532,5 +532,5 @@ def _unique(ids: Iterable[int]) -> list[int]:
     return list(dict.fromkeys(int(i) for i in ids))
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")

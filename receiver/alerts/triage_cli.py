@@ -32,6 +32,7 @@ from receiver.alerts.triage import (
     Actor,
     change_failures,
     change_groups,
+    plural,
     settle_backfilled,
 )
 from receiver.catalog import SEVERITIES
@@ -81,8 +82,8 @@ def list_groups(as_json: bool, **options: Any) -> None:
         what = " ".join(value for name, value in row.labels if value and name != "severity")
         click.echo(
             f"#{group.id:<5} {row.triage:<12} {group.severity:<8} {what}  "
-            f"{group.failure_count} failures ({row.last_24h} in 24 h) in {group.job_count} jobs, "
-            f"last {relative(group.last_occurred_at, now)}"
+            f"{plural(group.failure_count, 'failure')} ({row.last_24h} in 24 h) "
+            f"in {plural(group.job_count, 'job')}, last {relative(group.last_occurred_at, now)}"
         )
         if row.action:
             click.echo(f"       what to do: {row.action}")

@@ -4,7 +4,7 @@ model as the admin's buttons, for scripts (HTTP Basic)."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -16,7 +16,8 @@ from tests.helpers import FIXTURES, post
 
 
 def test_groups_are_listed_with_their_counts_and_filters(client, session):
-    post_failures(client, 3, ended=utcnow() - timedelta(minutes=10))
+    ended = utcnow() - timedelta(minutes=10)
+    post_failures(client, 3, ended=ended)
     post_failures(client, 1, code=2404, prefix="missing")
     response = client.get("/api/groups", headers=basic())
     assert response.status_code == 200
@@ -31,7 +32,10 @@ def test_groups_are_listed_with_their_counts_and_filters(client, session):
     assert (credentials["state"], credentials["alert_state"]) == ("open", "pending")
     assert (credentials["failure_count"], credentials["failures_last_24h"]) == (3, 3)
     assert credentials["job_count"] == 3 and sum(credentials["trend_24h"]) == 3
-    assert len(credentials["trend_24h"]) == 24 and credentials["trend_24h"][-1] == 3
+    assert len(credentials["trend_24h"]) == 24
+    first_hour = datetime.fromisoformat(credentials["trend_start"])
+    hour = int((ended.replace(microsecond=0) - first_hour).total_seconds() // 3600)
+    assert credentials["trend_24h"][hour] == 3  # the hour they occurred in
     assert credentials["action"].startswith("Fix the storage credentials")
     assert credentials["severity"] == "critical" and missing["labels"]["code"] == "2404"
     assert credentials["last_occurred_at"].endswith("+00:00")

@@ -47,15 +47,31 @@ class RawNotification:
 
 
 #: A failure this notification created, with what alert rules match and group on: id, vendor,
-#: category, severity, code, backup_server, label (of its file) and job (the job's external id).
+#: category, severity, code, backup_server, label (of its file) and job (the job's external id);
+#: and what its group keeps: job_id and occurred_at.
 NewFailure = dict[str, Any]
+#: A job the vendor says is back to normal, and since when: (job id, recovered at).
+Recovery = tuple[int, datetime]
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What storing a notification's news changed: the failures it created, the jobs that
+    recovered (their failures are resolved by the triage model, not here)."""
+
+    new_failures: tuple[NewFailure, ...] = ()
+    recoveries: tuple[Recovery, ...] = ()
 
 
 @dataclass(frozen=True)
 class StoreResult:
     notification_id: int
     duplicate: bool
-    new_failures: tuple[NewFailure, ...] = ()
+    saved: Saved = Saved()
+
+    @property
+    def new_failures(self) -> tuple[NewFailure, ...]:
+        return self.saved.new_failures
 
 
 def save_rejected(session: Session, raw: RawNotification, rejection: Rejection, auth: str) -> int:
@@ -109,10 +125,10 @@ def save_accepted(
     if notification_id is None:
         # The insert was the transaction's first statement, so nothing else needs undoing.
         return StoreResult(_count_duplicate(connection, normalized.dedup_key, raw), duplicate=True)
-    new_failures = save_normalized(
+    saved = save_normalized(
         connection, vendor or raw.vendor, notification_id, normalized, state_rank, raw.received_at
     )
-    return StoreResult(notification_id, duplicate=False, new_failures=new_failures)
+    return StoreResult(notification_id, duplicate=False, saved=saved)
 
 
 def save_normalized(
@@ -122,13 +138,15 @@ def save_normalized(
     normalized: Normalized,
     state_rank: StateRank,
     received_at: datetime,
-) -> tuple[NewFailure, ...]:
+) -> Saved:
     """Upsert the jobs and files a notification describes and insert its new failures.
 
-    Returns the failures that did not exist before (a repeat reports none).
+    Returns the failures that did not exist before (a repeat reports none) and the jobs the
+    notification says recovered.
     """
     occurred_at = normalized.occurred_at or received_at
     new_failures: list[NewFailure] = []
+    recoveries: list[Recovery] = []
     for job_update in normalized.jobs:
         job_external_id = bounded_key(job_update.external_id)
         job_id = _upsert_job(connection, vendor, job_external_id, job_update, state_rank)
@@ -155,29 +173,13 @@ def save_normalized(
                         "backup_server": report.backup_server_used,
                         "label": label,
                         "job": job_external_id,
+                        "job_id": job_id,
+                        "occurred_at": occurred_at,
                     }
                 )
         if job_update.recovered_at is not None:
-            resolve_failures(connection, job_id, job_update.recovered_at)
-    return tuple(new_failures)
-
-
-def resolve_failures(connection: Connection, job_id: int, recovered_at: datetime) -> int:
-    """Resolve a job's open or acknowledged failures that occurred up to ``recovered_at``.
-
-    A recovery that arrives late never resolves a failure that happened after it. Returns the
-    number of failures resolved.
-    """
-    result = connection.execute(
-        update(Failure)
-        .where(
-            Failure.job_id == job_id,
-            Failure.status.in_(("open", "acknowledged")),
-            Failure.occurred_at <= recovered_at,
-        )
-        .values(status="resolved")
-    )
-    return result.rowcount
+            recoveries.append((job_id, job_update.recovered_at))
+    return Saved(tuple(new_failures), tuple(recoveries))
 
 
 def bounded_key(key: str) -> str:

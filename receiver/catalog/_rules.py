@@ -59,6 +59,8 @@ class VendorData:
     version: int
     source: str | None
     bases: tuple[Base, ...] = ()
+    #: Said before an entry's action when the failure's files went to the vendor's backup server.
+    backup_server_action: str | None = None
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,8 @@ class CatalogFileSchema(Schema):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     vendor = fields.String(required=True, validate=validate.OneOf(list(CODE_PATTERNS)))
     source = fields.String(load_default=None)
+    # Said before the entry's action for a failure whose files went to the backup server.
+    backup_server_action = fields.String(load_default=None, validate=_not_blank)
     entries = fields.List(
         fields.Nested(EntrySchema), required=True, validate=validate.Length(min=1)
     )

@@ -8,6 +8,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
 
+from receiver.presigned import presigned_url_expiry
 from receiver.providers.base import (
     FailureReport,
     FileUpdate,
@@ -104,6 +105,10 @@ def _job_attributes(job: dict[str, Any]) -> dict[str, Any]:
 def _file_update(kind: str, media: dict[str, Any]) -> FileUpdate:
     fields = {column: media.get(name) for name, column in FILE_FIELDS.items()}
     fields["backup_server_used"] = bool(media.get("backup_server_used"))
+    if fields["backup_server_used"]:
+        # The file then sits in Zencoder's bucket behind a pre-signed URL that expires: the
+        # output's url. Its deadline is what the operator has to beat.
+        fields["backup_expires_at"] = presigned_url_expiry(media.get("url"))
     return FileUpdate(kind=kind, external_id=media["id"], state=media["state"], fields=fields)
 
 

@@ -114,6 +114,21 @@ def admin_table(results: dict) -> Table:
     return table
 
 
+def groups_table(results: dict) -> Table:
+    table = Table(title="Grouped landing page at 1M failures (PostgreSQL, server time)")
+    for column in ("page", "HTML ms (warm)", "HTML cold ms", "API ms (warm)", "queries alone ms"):
+        table.add_column(column)
+    for name, figures in results.items():
+        table.add_row(
+            name,
+            f"{figures['html_warm_median_ms']}",
+            f"{figures['html_cold_ms']}",
+            f"{figures.get('api_warm_median_ms', '-')}",
+            f"{figures.get('sql_only_ms', '-')}",
+        )
+    return table
+
+
 def csv_table(results: dict) -> Table:
     table = Table(title="CSV export through HTTP (PostgreSQL)")
     for column in ("rows", "seconds", "psql \\copy s", "x psql", "peak RSS MiB"):
@@ -179,6 +194,7 @@ def main() -> None:
         create_database(args.admin_url)
         ensure_rows(args.admin_url, args.rows)
         report["admin"] = admin.run(args.admin_url)
+        console.print(groups_table(report["admin"]["groups"]))
         console.print(admin_table(report["admin"]))
         console.print(csv_table(report["admin"]["csv"]))
     if "alerts" in sections:

@@ -1,4 +1,5 @@
-"""Admin server times on a filled database (see bench/generate.py): list, chart and CSV export.
+"""Admin server times on a filled database (see bench/generate.py): the grouped landing page and
+a group's page, the failures list, its chart and the CSV export.
 
     python -m bench.admin --database-url postgresql://postgres@127.0.0.1/bench
 
@@ -131,6 +132,59 @@ def query_baseline(app: Any, path: str, repeat: int = 5) -> float:
     return round(statistics.median(times[1:]), 1)
 
 
+def groups_baseline(app: Any, path: str, repeat: int = 5) -> float:
+    """The grouped page's queries alone (groups, their 24 h counts and trends), median ms."""
+    from receiver.alerts.overview import group_page, load_group_query
+    from receiver.db import get_session, utcnow
+
+    args = dict(pair.split("=", 1) for pair in path.partition("?")[2].split("&") if pair)
+    times = []
+    with app.test_request_context():
+        filters, page, limit = load_group_query(args)
+        session = get_session()
+        for _ in range(repeat + 1):
+            start = time.perf_counter()
+            group_page(session, app.extensions["catalog"], filters, utcnow(), page, limit)
+            times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times[1:]), 1)
+
+
+def group_figures(app: Any, client: Any) -> dict[str, Any]:
+    """The landing page (groups) and the biggest group's page, HTML and API, with the SQL floor."""
+    from sqlalchemy import select
+
+    from receiver.db import get_database
+    from receiver.models import AlertGroup
+
+    with get_database(app).sessionmaker() as session:
+        biggest = session.scalar(
+            select(AlertGroup.id).order_by(AlertGroup.failure_count.desc()).limit(1)
+        )
+    pages = {
+        "landing page (all groups)": "/admin/",
+        "open, failing in the last 24 h": "/admin/?state=open&period=24h",
+        "vendor + severity": "/admin/?vendor=zencoder&severity=error",
+        "free text, job id": "/admin/?q=40012345",
+        "free text, an id fragment in 10k jobs": "/admin/?q=4001",
+    }
+    figures: dict[str, Any] = {}
+    for name, path in pages.items():
+        html = timed(client, path)
+        api = timed(client, path.replace("/admin/", "/api/groups"))
+        figures[name] = {
+            "html_cold_ms": html["cold_ms"],
+            "html_warm_median_ms": html["warm_median_ms"],
+            "api_warm_median_ms": api["warm_median_ms"],
+            "sql_only_ms": groups_baseline(app, path),
+        }
+    page = timed(client, f"/admin/groups/{biggest}")
+    figures["the biggest group's page"] = {
+        "html_cold_ms": page["cold_ms"],
+        "html_warm_median_ms": page["warm_median_ms"],
+    }
+    return figures
+
+
 def psql_copy_baseline(url: str, since: str | None = None) -> dict[str, float]:
     """psql's \\copy of the same columns and order: the fastest a CSV of these rows can be made."""
     from sqlalchemy.dialects import postgresql
@@ -181,7 +235,7 @@ def run(url: str, export: bool = True) -> dict[str, Any]:
     #: The pages that show a chart (first pages without a text search), which the browser
     #: fetches from its own URL once the page is shown: timed apart from the HTML.
     charted = {"first page", "vendor+category+20 days"}
-    results: dict[str, Any] = {"pages": {}}
+    results: dict[str, Any] = {"groups": group_figures(app, client), "pages": {}}
     for name, path in pages.items():
         figures = timed(client, path)
         baseline = query_baseline(app, path)

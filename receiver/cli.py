@@ -27,6 +27,7 @@ from flask.cli import ScriptInfo, with_appcontext
 from receiver import create_app
 from receiver.admin.cli import export
 from receiver.alerts.cli import alerts, worker
+from receiver.alerts.triage_cli import failures, groups
 from receiver.catalog import CatalogError
 from receiver.catalog.cli import codes
 from receiver.db import get_database, get_session, utcnow
@@ -107,6 +108,8 @@ main.add_command(codes)
 main.add_command(export)
 main.add_command(alerts)
 main.add_command(worker)
+main.add_command(groups)
+main.add_command(failures)
 main.add_command(replay_command)
 
 
@@ -216,6 +219,62 @@ def prune_command(older_than: str, batch_size: int, dry_run: bool) -> None:
             session, cutoff, batch_size, lambda name, rows: progress.advance(tasks[name], rows)
         )
     click.echo("deleted: " + ", ".join(f"{rows} {name}" for name, rows in deleted.items()))
+
+
+@main.command(
+    "backups",
+    short_help="Outputs on a vendor's backup server, soonest deadline first.",
+    epilog="\b\nExamples:\n  receiver backups\n  receiver backups --expiring-within 6h --json",
+)
+@click.option(
+    "--expiring-within",
+    metavar="DURATION",
+    help="Only copies still available that expire within this time (30m, 6h, 2d).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON array (GET /api/backups's items).")
+@click.option("--limit", default=200, show_default=True)
+@with_appcontext
+def backups_command(expiring_within: str | None, as_json: bool, limit: int) -> None:
+    """Outputs kept on a vendor's backup server, soonest deadline first: copy them before then."""
+    import json
+    from datetime import timedelta
+
+    from marshmallow import ValidationError
+
+    from receiver.alerts.rules import parse_duration
+    from receiver.backups import list_backups
+    from receiver.when import relative, utc_minute
+
+    within = None
+    if expiring_within:
+        try:
+            within = parse_duration(expiring_within)
+        except ValidationError as error:
+            raise click.BadParameter(
+                " ".join(error.messages), param_hint="--expiring-within"
+            ) from None
+        if within <= timedelta(0):
+            raise click.BadParameter("must be longer than 0", param_hint="--expiring-within")
+    now = utcnow()
+    copies = list_backups(get_session(), now, expiring_within=within, limit=limit)
+    if as_json:
+        click.echo(json.dumps([copy.as_dict(now) for copy in copies], indent=2))
+        return
+    if not copies:
+        click.echo("no backup copies" + (f" expiring within {expiring_within}" if within else ""))
+    for copy in copies:
+        if copy.expires_at is None:
+            when = "no deadline in the URL"
+        elif copy.expired(now):
+            when = f"EXPIRED {relative(copy.expires_at, now)}"
+        else:
+            when = f"until {utc_minute(copy.expires_at)} UTC ({relative(copy.expires_at, now)})"
+        label = f" ({copy.label})" if copy.label else ""
+        click.echo(
+            f"{when}  {copy.vendor} {copy.job_kind} {copy.job_id} output {copy.output_id}{label}"
+        )
+        if copy.url and not copy.expired(now):
+            click.echo(f"    {copy.url}")
 
 
 @main.command(

@@ -75,6 +75,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def contains_pattern(text: str) -> str:
+    """An ``ILIKE … ESCAPE '\\'`` pattern matching ``text`` anywhere, its own % and _ literal."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def insert_for(dialect: str) -> Any:
     """``INSERT`` with ``ON CONFLICT`` for a backend (``dialect.name``)."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import ValidationError, fields, validate
 from sqlalchemy import ColumnElement, Row, Select, func, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 
 from receiver.catalog import SEVERITIES
-from receiver.models import Failure, Job, JobFile
+from receiver.db import contains_pattern
+from receiver.models import AlertGroupFailure, Failure, Job, JobFile
+from receiver.query_args import QueryArgsSchema
 
 FAILURE_STATUSES = ("open", "acknowledged", "resolved")
 DEFAULT_PAGE_SIZE = 50
@@ -30,12 +32,8 @@ CHART_DEFAULT_DAYS = 30
 CHART_MAX_DAYS = 180
 
 
-class PageQuerySchema(Schema):
-    """What every keyset-paged list's query has: the cursor and the page size; an empty field
-    (an HTML form submits every field) means "no filter"."""
-
-    class Meta:
-        unknown = EXCLUDE
+class PageQuerySchema(QueryArgsSchema):
+    """What every keyset-paged list's query has: the cursor and the page size."""
 
     cursor = fields.String(
         validate=validate.Length(max=200),
@@ -44,12 +42,6 @@ class PageQuerySchema(Schema):
     limit = fields.Integer(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE)
     )
-
-    @pre_load
-    def drop_empty(self, data: Any, **kwargs: Any) -> Any:
-        if hasattr(data, "items"):
-            return {key: value.strip() for key, value in data.items() if value.strip()}
-        return data
 
 
 class FailureQuerySchema(PageQuerySchema):
@@ -66,6 +58,9 @@ class FailureQuerySchema(PageQuerySchema):
         validate=validate.Length(max=200),
         metadata={"description": "text in the job id, output id or label, or the message"},
     )
+    group = fields.Integer(
+        validate=validate.Range(min=1), metadata={"description": "only this group's failures"}
+    )
 
 
 @dataclass(frozen=True)
@@ -78,6 +73,7 @@ class FailureFilters:
     since: date | None = None
     until: date | None = None
     q: str | None = None
+    group: int | None = None
 
     @classmethod
     def from_args(cls, args: dict[str, Any]) -> FailureFilters:
@@ -87,7 +83,7 @@ class FailureFilters:
     def query_args(self) -> dict[str, Any]:
         """The filters as URL query arguments (to keep them in links): text values."""
         return {
-            name: value.isoformat() if isinstance(value, date) else value
+            name: value.isoformat() if isinstance(value, date) else str(value)
             for name in self.__dataclass_fields__
             if (value := getattr(self, name)) is not None
         }
@@ -167,12 +163,20 @@ def _field_conditions(filters: FailureFilters) -> list[ColumnElement[bool]]:
         where.append(Failure.occurred_at >= _start_of(filters.since))
     if filters.until is not None:
         where.append(Failure.occurred_at < _start_of(filters.until + timedelta(days=1)))
+    if filters.group is not None:
+        where.append(
+            Failure.id.in_(
+                select(AlertGroupFailure.failure_id).where(
+                    AlertGroupFailure.group_id == filters.group
+                )
+            )
+        )
     return where
 
 
 def _text_branches(text: str) -> tuple[ColumnElement[bool], ...]:
     """Message, job id, output id or label contains ``text`` (case-insensitive, literal)."""
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = contains_pattern(text)
 
     def like(column: Any) -> ColumnElement[bool]:
         condition: ColumnElement[bool] = column.ilike(pattern, escape="\\")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestTimeout
 
 from receiver.alerts import enqueue_alerts
+from receiver.alerts.triage import recover_jobs
 from receiver.body_deadline import body_deadlines
 from receiver.catalog import Catalog
 from receiver.db import get_database, get_session
@@ -36,7 +37,7 @@ from receiver.records import (
     Normalized,
     Rejection,
 )
-from receiver.storage import RawNotification, save_accepted, save_rejected
+from receiver.storage import RawNotification, Saved, save_accepted, save_rejected
 from receiver.throttle import refusal_limit
 from receiver.vendors.base import Provider
 
@@ -109,8 +110,8 @@ def _receive(vendor: str, request: Request) -> Outcome:
     classified = classify(normalized)
     with get_database(current_app).write_turn:
         result = save_accepted(session, raw, classified, http_status=provider.accepted_status)
-        # Alerts join the same transaction: sent only for failures that were committed.
-        enqueue_alerts(session, result.new_failures, current_app.extensions["alert_rules"])
+        # Groups and alerts join the same transaction: sent only for failures that were committed.
+        triage_new(session, result.saved)
         session.commit()  # durably stored before we answer 2xx
     _count_new_failures(result.new_failures)
     if result.duplicate:
@@ -119,6 +120,14 @@ def _receive(vendor: str, request: Request) -> Outcome:
         provider.accepted_status,
         {"status": "accepted", "id": result.notification_id, "failures": len(result.new_failures)},
     )
+
+
+def triage_new(session: Session, saved: Saved) -> None:
+    """New failures join their groups (and alert); jobs the vendor says recovered resolve."""
+    rules = current_app.extensions["alert_rules"]
+    enqueue_alerts(session, saved.new_failures, rules)
+    if saved.recoveries:
+        recover_jobs(session, rules, saved.recoveries)
 
 
 def _count_new_failures(new_failures: tuple[NewFailure, ...]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic.config import Config
@@ -27,8 +28,36 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection=connection), revision)
+    _migrate(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run migrations in one transaction; on SQLite with foreign keys off meanwhile.
+
+    Batch mode rebuilds a SQLite table by copying it and dropping the old one; with foreign keys
+    on (the app's connections turn them on), that DROP deletes every row referring to the table
+    through ON DELETE CASCADE (rebuilding alert_groups would empty the outbox). SQLite's own
+    procedure for such changes: keys off outside the transaction, check them before commit.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.driver_connection
+        if sqlite and raw is not None:  # a PRAGMA in a transaction is ignored: on the idle one
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                step(alembic_config(connection=connection), revision)
+                if sqlite and (
+                    broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                ):
+                    raise RuntimeError(f"migration left rows without their parent: {broken[:5]}")
+        finally:
+            if sqlite and raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def head_revision() -> str | None:

@@ -168,6 +168,9 @@ class JobFile(Base):
     primary_upload_error_link: Mapped[str | None] = mapped_column(Text)
     primary_thumbnail_upload_error_message: Mapped[str | None] = mapped_column(Text)
     primary_thumbnail_upload_error_link: Mapped[str | None] = mapped_column(Text)
+    # When the pre-signed URL of the copy on the vendor's backup server stops working (Zencoder's
+    # backup_server_used); None when not backed up or the URL says no deadline.
+    backup_expires_at: Mapped[datetime | None]
     updated_at: Mapped[Created]
 
     job: Mapped[Job] = relationship(back_populates="files")
@@ -176,6 +179,13 @@ class JobFile(Base):
         UniqueConstraint("job_id", "kind", "external_id"),
         trigram_index("ix_job_files_external_id_trgm", "external_id"),
         trigram_index("ix_job_files_label_trgm", "label"),
+        # The "Backup copies" view: the few files on a backup server, by deadline.
+        Index(
+            "ix_job_files_backup_copies",
+            "backup_expires_at",
+            postgresql_where=text("backup_server_used"),
+            sqlite_where=text("backup_server_used"),
+        ),
     )
 
 
@@ -232,7 +242,9 @@ class Failure(Base):
 class AlertGroup(Base):
     """Failures that one rule groups together (same ``group_by`` values), with a lifecycle.
 
-    ``pending`` (below a rule's threshold) -> ``firing`` -> ``acknowledged`` -> ``resolved``, or
+    Every failure is in a group, whether or not the rule has a channel (grouping is triage,
+    alerting is delivery; see ``receiver.alerts.triage``). ``pending`` (open, nobody alerted:
+    below a threshold, or no channel) -> ``firing`` -> ``acknowledged`` -> ``resolved``, or
     ``silenced`` until ``silenced_until``; new failures re-open a resolved group (a regression).
     """
 
@@ -245,11 +257,20 @@ class AlertGroup(Base):
     labels: Mapped[dict[str, Any]]
     state: Mapped[str] = mapped_column(String(16))
     failure_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Distinct jobs among the failures, failures whose files went to the vendor's backup server,
+    # and the worst severity: kept by the ingest upsert.
+    job_count: Mapped[int] = mapped_column(Integer, default=0)
+    backup_count: Mapped[int] = mapped_column(Integer, default=0)
+    severity: Mapped[str] = mapped_column(String(16))
     # failure_count when a notification last went out: more means there is news to tell.
     notified_count: Mapped[int] = mapped_column(Integer, default=0)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    # When the receiver got the first and last failure (our clock) …
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    # … and when they happened (the vendor's clock, as failures' occurred_at).
+    first_occurred_at: Mapped[datetime]
+    last_occurred_at: Mapped[datetime]
     last_notified_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(255))
@@ -279,8 +300,16 @@ class AlertGroupFailure(Base):
     )
     # When the failure joined the group: thresholds count failures in a recent window.
     created_at: Mapped[Created]
+    # Copies of the failure's job and occurred time: a group's jobs and its failures per hour
+    # are then range scans of this table's indexes, not joins over every failure.
+    job_id: Mapped[int] = mapped_column(BigIntId)
+    occurred_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_alert_group_failures_window", "group_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_alert_group_failures_window", "group_id", "created_at"),
+        Index("ix_alert_group_failures_occurred", "group_id", "occurred_at", "failure_id"),
+        Index("ix_alert_group_failures_job", "group_id", "job_id"),
+    )
 
 
 class AlertNotification(Base):
@@ -361,3 +390,39 @@ class Silence(Base):
     created_at: Mapped[Created]
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# -- Triage (receiver/alerts/triage.py) ------------------------------------------------------------
+
+
+class TriageEvent(Base):
+    """One state change of a group or a failure: who, when, from what to what, and why.
+
+    A group's own change has ``group_id`` and no ``failure_id``; the changes it made to its
+    failures have both, with ``cause_id`` pointing at it. A failure changed directly has only
+    ``failure_id``; a group that changed because of it (its last open failure was resolved)
+    points at that event with ``cause_id``.
+    """
+
+    __tablename__ = "triage_events"
+
+    id: Mapped[IdPK]
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(255))  # the operator, or "receiver" (automatic)
+    via: Mapped[str] = mapped_column(String(16))  # admin | api | cli | receiver
+    action: Mapped[str] = mapped_column(String(16))  # acknowledge | resolve | reopen
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("alert_groups.id", ondelete="CASCADE"))
+    failure_id: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="CASCADE"))
+    cause_id: Mapped[int | None] = mapped_column(
+        ForeignKey("triage_events.id", ondelete="SET NULL"), index=True
+    )
+    # For a group's own change: how many of its failures changed with it.
+    failure_count: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_triage_events_group", "group_id", "id"),
+        Index("ix_triage_events_failure", "failure_id", "id"),
+    )

@@ -182,7 +182,7 @@ class ClassifiedNotification(NamedTuple):
 
 class NewFailure(NamedTuple):
     """A failure a notification created (a repeat of a known one creates none), with what
-    alert rules match and group on."""
+    alert rules match and group on, and what its group keeps."""
 
     id: int
     vendor: str
@@ -192,3 +192,15 @@ class NewFailure(NamedTuple):
     backup_server: bool
     label: str | None  # of the output or input it concerns
     job: str  # the job's external id
+    job_id: int
+    occurred_at: datetime
+    #: When it came in, if not just now (failures grouped later: ``receiver groups backfill``).
+    received_at: datetime | None = None
+
+
+class Recovery(NamedTuple):
+    """A job the vendor says is back to normal (a CloudWatch alarm back to OK), and since when:
+    the triage model resolves its failures up to then."""
+
+    job_id: int
+    recovered_at: datetime

@@ -30,9 +30,8 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_options_header
 
-from receiver.alerts import enqueue_alerts
 from receiver.db import utcnow
-from receiver.ingest import Outcome, classify, rejection_outcome
+from receiver.ingest import Outcome, classify, rejection_outcome, triage_new
 from receiver.models import Failure, Notification, ReplayEvent
 from receiver.records import ClassifiedNotification, IncomingRequest, Normalized, Rejection
 from receiver.storage import bounded_key, save_normalized
@@ -198,14 +197,13 @@ def replay(session: Session, notification: Notification, actor: str) -> Outcome:
         notification.status, notification.reason, notification.errors = "stored", None, None
         notification.reason_code = None
         notification.http_status = provider.accepted_status
-    new_failures = save_normalized(
+    saved = save_normalized(
         session.connection(), notification.id, classified, notification.received_at
     )
-    enqueue_alerts(session, new_failures, current_app.extensions["alert_rules"])
-    _record(session, notification, actor, "replayed", verified, created=len(new_failures))
-    return Outcome(
-        200, {"status": "replayed", "id": notification.id, "failures": len(new_failures)}
-    )
+    triage_new(session, saved)
+    created = len(saved.new_failures)
+    _record(session, notification, actor, "replayed", verified, created=created)
+    return Outcome(200, {"status": "replayed", "id": notification.id, "failures": created})
 
 
 def _refusal(why: Eligibility) -> Outcome:

@@ -373,7 +373,7 @@ PAGERDUTY_ROUTING_KEY = Setting[str | None](
 )
 PUBLIC_URL = Setting(
     "RECEIVER_PUBLIC_URL",
-    "where links in alert messages point (`…/admin/failures?vendor=&category=&code=`)",
+    "where links in alert messages point (`…/admin/groups/<id>`, `…/admin/backups`)",
     "http://127.0.0.1:8000",
     http_url,
 )

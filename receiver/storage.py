@@ -27,6 +27,7 @@ from receiver.records import (
     FileUpdate,
     JobUpdate,
     NewFailure,
+    Recovery,
     Rejection,
 )
 
@@ -54,10 +55,23 @@ class RawNotification:
 
 
 @dataclass(frozen=True)
+class Saved:
+    """What storing a notification's news changed: the failures it created, the jobs that
+    recovered (their failures are resolved by the triage model, not here)."""
+
+    new_failures: tuple[NewFailure, ...] = ()
+    recoveries: tuple[Recovery, ...] = ()
+
+
+@dataclass(frozen=True)
 class StoreResult:
     notification_id: int
     duplicate: bool
-    new_failures: tuple[NewFailure, ...] = ()
+    saved: Saved = Saved()
+
+    @property
+    def new_failures(self) -> tuple[NewFailure, ...]:
+        return self.saved.new_failures
 
 
 def save_rejected(session: Session, raw: RawNotification, rejection: Rejection, auth: str) -> int:
@@ -111,8 +125,8 @@ def save_accepted(
         # The insert was the transaction's first statement, so nothing else needs undoing.
         duplicate_of = _count_duplicate(connection, classified.normalized.dedup_key, raw)
         return StoreResult(duplicate_of, duplicate=True)
-    new_failures = save_normalized(connection, notification_id, classified, raw.received_at)
-    return StoreResult(notification_id, duplicate=False, new_failures=new_failures)
+    saved = save_normalized(connection, notification_id, classified, raw.received_at)
+    return StoreResult(notification_id, duplicate=False, saved=saved)
 
 
 def save_normalized(
@@ -120,14 +134,16 @@ def save_normalized(
     notification_id: int,
     classified: ClassifiedNotification,
     received_at: datetime,
-) -> tuple[NewFailure, ...]:
+) -> Saved:
     """Upsert the jobs and files a notification describes and insert its new failures.
 
-    Returns the failures that did not exist before (a repeat reports none).
+    Returns the failures that did not exist before (a repeat reports none) and the jobs the
+    notification says recovered.
     """
     vendor = classified.vendor
     occurred_at = classified.normalized.occurred_at or received_at
     new_failures: list[NewFailure] = []
+    recoveries: list[Recovery] = []
     for job in classified.jobs:
         job_external_id = bounded_key(job.update.external_id)
         job_id = _upsert_job(connection, vendor, job_external_id, job.update)
@@ -154,11 +170,13 @@ def save_normalized(
                         backup_server=report.backup_server_used,
                         label=label,
                         job=job_external_id,
+                        job_id=job_id,
+                        occurred_at=occurred_at,
                     )
                 )
         if job.update.recovered_at is not None:
-            resolve_failures(connection, job_id, job.update.recovered_at)
-    return tuple(new_failures)
+            recoveries.append(Recovery(job_id, job.update.recovered_at))
+    return Saved(tuple(new_failures), tuple(recoveries))
 
 
 def _file_of(
@@ -168,24 +186,6 @@ def _file_of(
     if report.file_kind is None or report.file_external_id is None:
         return None, None
     return files.get((report.file_kind, report.file_external_id), (None, None))
-
-
-def resolve_failures(connection: Connection, job_id: int, recovered_at: datetime) -> int:
-    """Resolve a job's open or acknowledged failures that occurred up to ``recovered_at``.
-
-    A recovery that arrives late never resolves a failure that happened after it. Returns the
-    number of failures resolved.
-    """
-    result = connection.execute(
-        update(Failure)
-        .where(
-            Failure.job_id == job_id,
-            Failure.status.in_(("open", "acknowledged")),
-            Failure.occurred_at <= recovered_at,
-        )
-        .values(status="resolved")
-    )
-    return result.rowcount
 
 
 def bounded_key(key: str) -> str:

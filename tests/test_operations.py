@@ -134,8 +134,11 @@ def test_readyz_fails_when_no_worker_delivers_the_outbox(client, session):
         rule="r",
         labels={},
         state="firing",
+        severity="error",
         first_seen_at=now,
         last_seen_at=now,
+        first_occurred_at=now,
+        last_occurred_at=now,
     )
     session.add(group)
     session.flush()

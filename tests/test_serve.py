@@ -199,11 +199,15 @@ def test_help_is_the_products_own():
     for vendor in ("Zencoder", "LightFlow", "Agora", "Kinesis Video Streams", "SNS"):
         assert vendor in result.stdout
     commands = result.stdout.split("Commands:")[1]
-    for command in ("run", "send-test", "worker", "alerts", "codes", "export", "replay", "prune"):
+    for command in ("run", "send-test", "worker", "alerts", "codes", "export", "replay", "prune",
+                    "groups", "failures", "backups"):  # fmt: skip
         assert f"  {command} " in commands
 
 
-@pytest.mark.parametrize("command", ["run", "send-test", "export", "alerts", "replay", "worker"])
+@pytest.mark.parametrize(
+    "command",
+    ["run", "send-test", "export", "alerts", "replay", "worker", "groups", "failures", "backups"],
+)
 def test_every_command_help_shows_an_example(command):
     result = subprocess.run(
         [str(RECEIVER), command, "--help"],

@@ -1,5 +1,5 @@
-"""The operators' side: login, failures list/detail/actions, rejected notifications, CSV export,
-alert groups and silences.
+"""The operators' side: login, the grouped landing page and a group's page, failures
+list/detail, triage actions, backup copies, rejected notifications, CSV export and silences.
 
 ``register_admin(app)`` installs the browser hardening (cookies, CSRF, rate limit, security
 headers) and the ``/admin`` blueprint; the JSON API (``receiver.api``) shares its login.
@@ -15,9 +15,11 @@ from receiver.settings import Settings
 
 
 def register_admin(app: Flask, settings: Settings) -> None:
-    from receiver.admin import (
-        alerts,  # noqa: F401 - adds the alert pages to views.bp
-        notifications,  # noqa: F401 - adds the notification pages to views.bp
+    from receiver.admin import (  # noqa: F401 - each adds its pages to views.bp
+        alerts,
+        backups,
+        groups,
+        notifications,
         views,
     )
 

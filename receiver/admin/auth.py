@@ -189,7 +189,7 @@ def safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("admin.failures")
+    return url_for("admin.index")
 
 
 def session_generation(db: Session, user: str) -> int:

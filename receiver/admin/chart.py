@@ -1,6 +1,10 @@
 """Failures per day by category as a stacked bar chart: laid out here, drawn by the
 ``admin/failures_chart.svg`` template as a standalone SVG document.
 
+Each category with the most failures gets its own colour of a colour-blind-safe palette (the rest
+are one grey "other"); every bar and legend entry links to the failures list filtered to it
+(``target="_top"``: the chart is an embedded document); the count axis has whole, distinct ticks.
+
 The chart is its own URL (``/admin/failures/chart.svg``) so the list page never waits for the
 GROUP BY behind it (~150 ms at 1M rows); the page embeds it with ``<object>``, which keeps the
 per-bar ``<title>`` tooltips that an ``<img>`` would lose. Server-side geometry keeps it free of
@@ -12,9 +16,11 @@ second request for an ``<?xml-stylesheet?>``.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from receiver.catalog import CATEGORIES
 from receiver.failures import DailyCounts
@@ -29,11 +35,16 @@ LEGEND_GAP, LEGEND_ROW = 36, 16  # from the baseline to the first legend row; be
 LEGEND_CHAR_WIDTH = 6.6
 SWATCH, SWATCH_GAP, ITEM_GAP = 10, 4, 16  # as the template draws them (10x10, text at +14)
 
-#: A 12-colour qualitative palette (Tableau 10 and two more), by position in ``CATEGORIES``.
+#: Paul Tol's "muted" qualitative scheme, designed to stay distinct for colour-blind readers: one
+#: colour each for the categories with the most failures in the chart, the rest are "other".
 PALETTE = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
-    "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#8c564b",
+    "#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE",
+    "#882255", "#44AA99", "#999933", "#AA4499",
 )  # fmt: skip
+OTHER = "other"
+OTHER_FILL = "#BBBBBB"
+#: Links of bars and legend entries: (category or None for "other", day or None) -> URL.
+Linker = Callable[[str | None, date | None], str]
 
 #: Characters XML 1.0 forbids even as references: one in a category name would make the whole
 #: document unparseable (HTML tolerated them; an SVG document shows an error page instead).
@@ -48,6 +59,7 @@ class Bar:
     height: float
     fill: str
     title: str
+    href: str
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,7 @@ class LegendItem:
     category: str
     fill: str
     total: int
+    href: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ class Chart:
     baseline: float
     total: int
     caption: str
+    empty_note: str | None = None
 
 
 def _category_rank(category: str) -> int:
@@ -82,8 +96,29 @@ def _category_rank(category: str) -> int:
     return order.index(category) if category in order else len(order)
 
 
-def category_fill(category: str) -> str:
-    return PALETTE[_category_rank(category) % len(PALETTE)]
+def category_fills(totals: dict[str, int]) -> dict[str, str]:
+    """The palette's colours for the categories with the most failures (ties in catalog order);
+    every other category is drawn as ``other``."""
+    ranked = sorted(totals, key=lambda c: (-totals[c], _category_rank(c), c))
+    fills = dict(zip(ranked, PALETTE, strict=False))
+    return {category: fills.get(category, OTHER_FILL) for category in ranked}
+
+
+def count_ticks(peak: int) -> list[int]:
+    """Whole, distinct ticks from 0 to at least ``peak`` (1-2-5 steps): 0, 1 for a peak of 1,
+    0, 20, 40, 60, 80 for 61; just 0 for an empty chart."""
+    if peak <= 0:
+        return [0]
+    step = _nice_step(peak / 4)
+    return list(range(0, math.ceil(peak / step) * step + 1, step))
+
+
+def _nice_step(rough: float) -> int:
+    magnitude: int = 10 ** max(0, math.floor(math.log10(max(rough, 1))))
+    for factor in (1, 2, 5, 10):
+        if factor * magnitude >= rough:
+            return factor * magnitude
+    return 10 * magnitude
 
 
 def xml_text(text: str) -> str:
@@ -91,29 +126,36 @@ def xml_text(text: str) -> str:
     return NOT_XML.sub("\ufffd", text)
 
 
-def build_chart(data: DailyCounts) -> Chart:
+def build_chart(data: DailyCounts, link: Linker) -> Chart:
     days = [
         data.first_day + timedelta(days=n) for n in range((data.last_day - data.first_day).days + 1)
     ]
     totals = {day: 0 for day in days}
-    for (day, _category), number in data.counts.items():
+    per_category: dict[str, int] = {}
+    for (day, category), number in data.counts.items():
         totals[day] = totals.get(day, 0) + number
-    peak = max(totals.values(), default=0) or 1
+        per_category[category] = per_category.get(category, 0) + number
+    fills = category_fills(per_category)
+    # What is drawn: the coloured categories, most failures at the bottom, then "other".
+    drawn = [c for c in fills if fills[c] != OTHER_FILL]
+    others = {c for c in fills if fills[c] == OTHER_FILL}
+    ticks = count_ticks(max(totals.values(), default=0))
+    top = ticks[-1] or 1
     slot = (WIDTH - LEFT) / len(days)
     bar_width = max(1.0, slot * 0.8)
     baseline = TOP + PLOT_HEIGHT
-    categories = sorted(
-        {category for _day, category in data.counts}, key=lambda c: (_category_rank(c), c)
-    )
 
     bars = []
     for index, day in enumerate(days):
         y = float(baseline)
-        for category in categories:
-            number = data.counts.get((day, category), 0)
+        stack: list[tuple[str, int, str, str | None]] = [
+            (c, data.counts.get((day, c), 0), fills[c], c) for c in drawn
+        ]
+        stack.append((OTHER, sum(data.counts.get((day, c), 0) for c in others), OTHER_FILL, None))
+        for name, number, fill, linked in stack:
             if not number:
                 continue
-            height = number / peak * PLOT_HEIGHT
+            height = number / top * PLOT_HEIGHT
             y -= height
             bars.append(
                 Bar(
@@ -121,8 +163,9 @@ def build_chart(data: DailyCounts) -> Chart:
                     y=round(y, 2),
                     width=round(bar_width, 2),
                     height=round(height, 2),
-                    fill=category_fill(category),
-                    title=f"{day.isoformat()}: {number} {xml_text(category)}",
+                    fill=fill,
+                    title=f"{day.isoformat()}: {number} {xml_text(name)}",
+                    href=link(linked, day),
                 )
             )
     step = max(1, len(days) // 10)
@@ -131,17 +174,11 @@ def build_chart(data: DailyCounts) -> Chart:
         for index, day in enumerate(days)
         if index % step == 0
     ]
-    count_labels = [
-        (round(baseline - fraction * PLOT_HEIGHT, 2), str(round(peak * fraction)))
-        for fraction in (0, 0.5, 1)
-    ]
-    legend_totals: dict[str, int] = {}
-    for (_day, category), number in data.counts.items():
-        legend_totals[category] = legend_totals.get(category, 0) + number
-    legend, last_row = layout_legend(
-        [(xml_text(c), category_fill(c), legend_totals[c]) for c in categories],
-        top=baseline + LEGEND_GAP,
-    )
+    count_labels = [(round(baseline - tick / top * PLOT_HEIGHT, 2), str(tick)) for tick in ticks]
+    entries = [(xml_text(c), fills[c], per_category[c], link(c, None)) for c in drawn]
+    if others:
+        entries.append((OTHER, OTHER_FILL, sum(per_category[c] for c in others), link(None, None)))
+    legend, last_row = layout_legend(entries, top=baseline + LEGEND_GAP)
     caption = f"{data.first_day.isoformat()} to {data.last_day.isoformat()} (UTC)"
     if data.truncated:
         caption += ", the last days of a longer range"
@@ -157,20 +194,21 @@ def build_chart(data: DailyCounts) -> Chart:
         baseline=baseline,
         total=sum(totals.values()),
         caption=caption,
+        empty_note=None if per_category else "No failures in this range.",
     )
 
 
 def layout_legend(
-    entries: list[tuple[str, str, int]], top: float
+    entries: list[tuple[str, str, int, str]], top: float
 ) -> tuple[list[LegendItem], float]:
     """Legend items left to right, wrapped into rows of the chart's width; returns them and the
     baseline of the last row (the first row's when there are none)."""
     items: list[LegendItem] = []
     x, y = 0.0, top
-    for category, fill, total in entries:
+    for category, fill, total, href in entries:
         width = SWATCH + SWATCH_GAP + len(f"{category} {total}") * LEGEND_CHAR_WIDTH
         if x > 0 and x + width > WIDTH:
             x, y = 0.0, y + LEGEND_ROW
-        items.append(LegendItem(round(x, 2), y, category, fill, total))
+        items.append(LegendItem(round(x, 2), y, category, fill, total, href))
         x += width + ITEM_GAP
     return items, y

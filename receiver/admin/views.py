@@ -1,11 +1,13 @@
-"""The admin pages: failures (list, chart, detail, actions, CSV). The alert pages and the
-notification pages (rejected, replay) hang on the same blueprint from ``receiver.admin.alerts``
-and ``receiver.admin.notifications``."""
+"""The admin pages: failures (list, chart, detail, CSV). On the same blueprint: the grouped
+landing page, a group's page and the triage actions (``receiver.admin.groups``), silences
+(``receiver.admin.alerts``), backup copies (``receiver.admin.backups``) and the notification
+pages (rejected, replay: ``receiver.admin.notifications``)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -13,8 +15,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
-    g,
     make_response,
     redirect,
     render_template,
@@ -32,9 +32,12 @@ from wtforms.validators import DataRequired
 from receiver.admin import auth
 from receiver.admin.chart import build_chart
 from receiver.admin.export import csv_lines, export_filename
-from receiver.admin.present import pretty_body
+from receiver.admin.present import pretty_body, request_now
 from receiver.admin.security import EMBEDDABLE_SVG_HEADERS
 from receiver.alerts.groups import group_for_failure
+from receiver.alerts.overview import group_events
+from receiver.alerts.triage import ACTIONS, FAILURE_MOVES
+from receiver.backups import list_backups
 from receiver.catalog import CATEGORIES, SEVERITIES
 from receiver.db import get_database, get_session, utcnow
 from receiver.failures import (
@@ -74,11 +77,6 @@ def guard() -> ResponseReturnValue | None:
             return auth.require_admin(html=True)  # the "admin is disabled" answer
         return None
     return auth.require_admin(html=request.endpoint not in MACHINE_ENDPOINTS)
-
-
-@bp.get("/")
-def index() -> ResponseReturnValue:
-    return redirect(url_for("admin.failures"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -131,11 +129,26 @@ def failures_chart() -> ResponseReturnValue:
     filters = _filters_or_400()
     if filters.q:
         abort(400, "the chart does not cover free-text searches (q)")
-    chart = build_chart(daily_counts(get_session(), filters, utcnow().date()))
+    data = daily_counts(get_session(), filters, utcnow().date())
+    chart = build_chart(data, chart_links(filters, data.first_day, data.last_day))
     response = make_response(render_template("admin/failures_chart.svg", chart=chart))
     response.mimetype = "image/svg+xml"
     response.headers.update(EMBEDDABLE_SVG_HEADERS)
     return response  # never cached, like every authenticated response (security.py)
+
+
+def chart_links(filters: FailureFilters, first_day: date, last_day: date) -> Any:
+    """The failures list a bar (one day) or legend entry (the chart's range) stands for."""
+    args = filters.query_args()
+
+    def link(category: str | None, day: date | None) -> str:
+        narrowed = {**args, "since": (day or first_day).isoformat()}
+        narrowed["until"] = (day or last_day).isoformat()
+        if category is not None:
+            narrowed["category"] = category
+        return url_for("admin.failures", **narrowed)
+
+    return link
 
 
 def _filters_or_400() -> FailureFilters:
@@ -212,29 +225,20 @@ def failure(failure_id: int) -> ResponseReturnValue:
     if found is None:
         abort(404, f"no failure {failure_id}")
     notification = found.notification
+    catalog = current_app.extensions["catalog"]
     return render_template(
         "admin/failure.html",
         failure=found,
-        entry=current_app.extensions["catalog"].lookup(found.vendor, found.code),
+        entry=catalog.lookup(found.vendor, found.code, backup_server=found.backup_server_used),
         notification=notification,
         body=pretty_body(notification.body, notification.content_type) if notification else None,
-        statuses=FAILURE_STATUSES,
-        alert_groups=group_for_failure(session, failure_id),
+        actions=[a for a in ACTIONS if found.status in FAILURE_MOVES[a][0]],
+        groups=group_for_failure(session, failure_id),
+        events=group_events(session, failure_id=failure_id),
+        backups=list_backups(session, request_now(), failure_ids=[failure_id])
+        if found.backup_server_used
+        else [],
         replay=eligibility(notification, current_app.extensions["providers"])
         if notification
         else None,
     )
-
-
-@bp.post("/failures/<int:failure_id>/status")
-def failure_status(failure_id: int) -> ResponseReturnValue:
-    session = get_session()
-    found = session.get(Failure, failure_id) or abort(404, f"no failure {failure_id}")
-    status = request.form.get("status", "")
-    if status not in FAILURE_STATUSES:
-        abort(400, f"status must be one of {', '.join(FAILURE_STATUSES)}")
-    found.status = status
-    session.commit()
-    log.info("admin %s set failure %s to %s", g.admin_user, failure_id, status)
-    flash(f"Failure {failure_id} is now {status}.", "ok")
-    return redirect(url_for("admin.failure", failure_id=failure_id))

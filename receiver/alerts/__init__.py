@@ -3,9 +3,11 @@
     ingest transaction ── enqueue_alerts() ──> alert_groups + alert_notifications (outbox)
     receiver worker    ── claim (lease) ──> Apprise / PagerDuty ──> delivery_attempts
 
-``rules.py`` reads the rules file, ``groups.py`` groups failures and runs the lifecycle,
+``rules.py`` reads the rules file, ``groups.py`` puts every new failure in its group and
+schedules what to tell, ``triage.py`` is the one place groups and their failures change state,
 ``outbox.py`` writes and claims outbox rows, ``worker.py`` delivers them through
-``channels.py``; ``history.py`` reads the history for ``cli.py`` and ``receiver/api/alerts.py``.
+``channels.py``; ``history.py`` and ``overview.py`` read the history and the grouped view for
+the admin, the API and the CLI (``cli.py``, ``triage_cli.py``).
 """
 
 from __future__ import annotations

@@ -19,15 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import apprise
 import requests
 
 from receiver.alerts.rules import Channel
+from receiver.when import relative
 
-#: Labels that the admin failure list can filter on, in the link of every message.
-LINK_FILTERS = ("vendor", "category", "code")
 #: Fields shown in a message's title, in this order.
 TITLE_FIELDS = ("vendor", "category", "code", "label", "severity", "job")
 #: What makes links, images, HTML or emphasis in chat services' Markdown: backslash-escaped in
@@ -56,13 +54,19 @@ class Message:
     labels: dict[str, str]
     failure_count: int
     job_count: int
-    first_seen_at: datetime
-    last_seen_at: datetime
+    #: When the failures happened (the vendor's clock, as the admin shows them).
+    first_occurred_at: datetime
+    last_occurred_at: datetime
     reopened_count: int
     severity: str
     action: str | None
     admin_url: str
     examples: list[str] = field(default_factory=list)
+    #: The soonest deadline of the group's copies on the vendor's backup server still available,
+    #: the page that lists them, and when the message was written (for "in 5 h").
+    backup_deadline: datetime | None = None
+    backups_url: str | None = None
+    written_at: datetime | None = None
 
     @property
     def title(self) -> str:
@@ -83,14 +87,14 @@ class Message:
 
     def render_body(self, vendor_text: Callable[[str], str]) -> str:
         """The body, with every vendor-provided value passed through ``vendor_text``."""
-        since = f"{_time(self.first_seen_at)}, last at {_time(self.last_seen_at)}"
+        since = f"{_time(self.first_occurred_at)}, the last at {_time(self.last_occurred_at)}"
         lines = [
-            f"{_plural(self.failure_count, 'failure')} in {_plural(self.job_count, 'job')} "
-            f"since {since}."
+            f"{_plural(self.failure_count, 'failure')} in {_plural(self.job_count, 'job')}, "
+            f"the first occurred {since}."
         ]
         if self.kind == "resolved":
             lines = [
-                f"Resolved: no new failure since {_time(self.last_seen_at)} "
+                f"Resolved: the last failure occurred {_time(self.last_occurred_at)} "
                 f"({_plural(self.failure_count, 'failure')} in "
                 f"{_plural(self.job_count, 'job')} in all)."
             ]
@@ -104,19 +108,26 @@ class Message:
         ]
         if described:
             lines.append(" · ".join(described))
+        if self.backup_deadline and self.kind != "resolved":
+            left = relative(self.backup_deadline, self.written_at) if self.written_at else ""
+            lines.append(
+                f"Backup copy available until {_time(self.backup_deadline)}"
+                + (f" ({left})" if left else "")
+                + f": copy the files from the backup URLs before then: {self.backups_url}"
+            )
         if self.action and self.kind != "resolved":
             lines.append(f"What to do: {self.action}")
         if self.examples and self.kind != "resolved":
             lines.append("Latest:")
             lines += [f"- {vendor_text(example)}" for example in self.examples]
-        lines.append(f"Failures: {self.admin_url}")
+        lines.append(f"Group and its failures: {self.admin_url}")
         lines.append(f"Alert #{self.notification_id} · rule {self.rule} · {self.fingerprint[:12]}")
         return "\n".join(lines)
 
 
-def admin_url(public_url: str, labels: dict[str, str]) -> str:
-    query = {name: labels[name] for name in LINK_FILTERS if labels.get(name)}
-    return f"{public_url}/admin/failures" + (f"?{urlencode(query)}" if query else "")
+def admin_url(public_url: str, group_id: int) -> str:
+    """The group's page: its failures, catalog entry, backup copies and actions."""
+    return f"{public_url}/admin/groups/{group_id}"
 
 
 @dataclass(frozen=True)
@@ -212,8 +223,11 @@ def pagerduty_event(routing_key: str, message: Message) -> dict[str, Any]:
             "custom_details": {
                 "failures": message.failure_count,
                 "jobs": message.job_count,
-                "first_seen_at": message.first_seen_at.isoformat(),
-                "last_seen_at": message.last_seen_at.isoformat(),
+                "first_occurred_at": message.first_occurred_at.isoformat(),
+                "last_occurred_at": message.last_occurred_at.isoformat(),
+                "backup_deadline": message.backup_deadline.isoformat()
+                if message.backup_deadline
+                else None,
                 "action": message.action,
                 "labels": message.labels,
                 "rule": message.rule,
@@ -221,7 +235,7 @@ def pagerduty_event(routing_key: str, message: Message) -> dict[str, Any]:
                 "details": message.body,
             },
         }
-        event["links"] = [{"href": message.admin_url, "text": "Failures in the receiver admin"}]
+        event["links"] = [{"href": message.admin_url, "text": "The group in the receiver admin"}]
     return event
 
 

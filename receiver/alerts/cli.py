@@ -1,4 +1,7 @@
-"""``receiver worker`` and ``receiver alerts …``: deliver alerts, list their history, act on them."""
+"""``receiver worker`` and ``receiver alerts …``: deliver alerts, list their history, silence them.
+
+Acknowledging and resolving are triage, the same for groups whether or not they alerted:
+``receiver groups ack|resolve|reopen`` (``triage_cli.py``)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from receiver.alerts import history
-from receiver.alerts.groups import acknowledge, add_silence, expire_silence, resolve
+from receiver.alerts.groups import add_silence, expire_silence
 from receiver.alerts.rules import MATCH_FIELDS, parse_duration
 from receiver.alerts.worker import build_worker
 from receiver.db import get_session, utcnow
@@ -45,8 +48,9 @@ def worker(once: bool, batch: int) -> None:
 
 @click.group(
     "alerts",
-    epilog="\b\nExamples:\n  receiver alerts list --state firing\n  receiver alerts ack 8 --by alice\n"
-    "  receiver alerts silence --match category=upload --for 2h --author alice --reason 'S3 work'",
+    epilog="\b\nExamples:\n  receiver alerts list --state firing\n"
+    "  receiver alerts silence --match category=upload --for 2h --author alice --reason 'S3 work'\n"
+    "Acknowledge or resolve with `receiver groups ack|resolve ID`.",
 )
 def alerts() -> None:
     """Alert groups, notifications, delivery attempts and silences."""
@@ -89,32 +93,6 @@ def show_group(group_id: int) -> None:
     if group is None:
         raise click.ClickException(f"no alert group {group_id}")
     click.echo(json.dumps(group, indent=2, default=str))
-
-
-@alerts.command("ack")
-@click.argument("group_id", type=int)
-@click.option("--by", "author", required=True, help="Who is on it.")
-@with_appcontext
-def ack(group_id: int, author: str) -> None:
-    """Acknowledge a firing group: no more repeats until it resolves or regresses."""
-    session = get_session()
-    if not acknowledge(session, group_id, author):
-        raise click.ClickException(f"alert group {group_id} is not firing")
-    session.commit()
-    click.echo(f"alert group {group_id} acknowledged by {author}")
-
-
-@alerts.command("resolve")
-@click.argument("group_id", type=int)
-@click.option("--by", "author", help="Who resolved it (kept on the group).")
-@with_appcontext
-def resolve_group(group_id: int, author: str | None) -> None:
-    """Resolve a group (PagerDuty's incident is resolved too); new failures re-open it."""
-    session = get_session()
-    if not resolve(session, current_app.extensions["alert_rules"], [group_id], by=author):
-        raise click.ClickException(f"alert group {group_id} is not open")
-    session.commit()
-    click.echo(f"alert group {group_id} resolved")
 
 
 @alerts.command("silence")

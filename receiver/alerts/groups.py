@@ -1,32 +1,52 @@
-"""Alert groups: turning new failures into groups and outbox messages, and the group lifecycle.
+"""Alert groups: every new failure joins a group, and a group that must alert schedules its
+messages; silences; the timed transitions.
 
 ``enqueue_alerts`` runs inside the ingest transaction, just before its commit: the groups,
 their failure links and the outbox messages are committed with the failures or not at all.
-It costs a handful of statements per notification whatever the number of failures.
+It costs a handful of statements per notification whatever the number of failures: one upsert
+per group and one insert of the links, plus the silences and the outbox when a group alerts.
 
-Lifecycle: ``pending`` (a threshold not reached yet) -> ``firing`` -> ``acknowledged`` ->
-``resolved``; ``silenced`` while a silence matches. New failures in a resolved group re-open it
-as a ``regression``. Transitions are single ``UPDATE``s or upserts on the group row, so
-concurrent ingest and workers serialise on that row instead of racing.
+Every failure is grouped, whether or not its rule has a channel (grouping is triage, alerting
+is delivery): a group of a rule without channels stays ``pending`` (open, nobody alerted).
+Lifecycle: ``pending`` (a threshold not reached yet, or no channel) -> ``firing`` ->
+``acknowledged`` -> ``resolved``; ``silenced`` while a silence matches. New failures in a
+resolved group re-open it as a ``regression``. What people (and timers) change goes through
+``receiver.alerts.triage``, which moves a group's failures with it.
 """
 
 from __future__ import annotations
 
 import functools
 import glob
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from receiver.alerts.outbox import cancel_waiting, schedule
+from receiver.alerts.outbox import schedule
 from receiver.alerts.rules import Rule, RuleSet
+from receiver.alerts.triage import reopen_for_regression, resolve_quiet_groups
+from receiver.catalog import SEVERITIES
 from receiver.db import insert_for, table_of, utcnow
-from receiver.models import AlertGroup, AlertGroupFailure, Silence
+from receiver.models import AlertGroup, AlertGroupFailure, Failure, Job, JobFile, Silence
 from receiver.records import NewFailure
 
 GROUP_STATES = ("pending", "firing", "acknowledged", "silenced", "resolved")
@@ -37,7 +57,7 @@ OPEN_STATES = ("pending", "firing", "acknowledged", "silenced")
 class _Batch:
     rule: Rule
     labels: dict[str, str]
-    failure_ids: list[int] = field(default_factory=list)
+    failures: list[NewFailure] = field(default_factory=list)
 
 
 def enqueue_alerts(
@@ -54,44 +74,93 @@ def enqueue_alerts(
     if not new_failures:
         return
     now = now or utcnow()
+    groups = group_failures(session, new_failures, rules, now)
+    silences = _Lazy(lambda: active_silences(session, now))
+    for group, batch in groups:
+        if group.state != "acknowledged":  # acknowledged: counted, but someone is on it
+            _advance(session, group, batch, rules, silences, now)
+
+
+def group_failures(
+    session: Session, new_failures: Iterable[NewFailure], rules: RuleSet, now: datetime
+) -> list[tuple[AlertGroup, _Batch]]:
+    """Upsert the groups of ``new_failures`` and link each failure to its groups."""
     batches: dict[str, _Batch] = {}
     for failure in new_failures:
         for rule in rules.route(failure):
             labels = rule.group_labels(failure)
             batch = batches.setdefault(rule.fingerprint(labels), _Batch(rule, labels))
-            batch.failure_ids.append(failure.id)
-    if not batches:
-        return
+            batch.failures.append(failure)
     groups = [
         (_upsert_group(session, fingerprint, batch, now), batch)
         for fingerprint, batch in batches.items()
     ]
-    # Linked before deciding, so a threshold counts this notification's failures too.
+    # Linked after the upserts: the upsert counts a job as new when no link names it yet.
     session.execute(
         insert(table_of(AlertGroupFailure)),
         [
-            {"group_id": group.id, "failure_id": failure_id, "created_at": now}
+            {
+                "group_id": group.id,
+                "failure_id": failure.id,
+                "created_at": now,
+                "job_id": failure.job_id,
+                "occurred_at": failure.occurred_at,
+            }
             for group, batch in groups
-            for failure_id in batch.failure_ids
+            for failure in batch.failures
         ],
     )
-    silences = active_silences(session, now)
-    for group, batch in groups:
-        if group.state != "acknowledged":  # acknowledged: counted, but someone is on it
-            _advance(session, group, batch.rule, rules, silences, now)
+    return groups
+
+
+def ungrouped_failures(session: Session, limit: int) -> list[NewFailure]:
+    """Stored failures in no group yet (stored before every failure was grouped), oldest first,
+    as ingest hands new failures to :func:`group_failures`."""
+    linked = select(AlertGroupFailure.failure_id).where(AlertGroupFailure.failure_id == Failure.id)
+    rows = session.execute(
+        select(
+            Failure.id,
+            Failure.vendor,
+            Failure.category,
+            Failure.severity,
+            Failure.code,
+            Failure.backup_server_used.label("backup_server"),
+            JobFile.label,
+            Job.external_id.label("job"),
+            Failure.job_id,
+            Failure.occurred_at,
+            Failure.created_at.label("received_at"),
+        )
+        .join(Job, Job.id == Failure.job_id)
+        .outerjoin(JobFile, JobFile.id == Failure.job_file_id)
+        .where(~linked.exists())
+        .order_by(Failure.id)
+        .limit(limit)
+    )
+    return [NewFailure(**row._mapping) for row in rows]
 
 
 def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: datetime) -> AlertGroup:
+    occurred = [failure.occurred_at for failure in batch.failures]
+    # Grouping stored failures later (``receiver groups backfill``) keeps when they came in.
+    received = [failure.received_at or now for failure in batch.failures]
+    jobs = sorted({failure.job_id for failure in batch.failures})
     params = {
         "fingerprint": fingerprint,
         "rule": batch.rule.name,
         "labels": batch.labels,
         "state": "pending",
-        "failure_count": len(batch.failure_ids),
+        "failure_count": len(batch.failures),
+        "job_count": len(jobs),
+        "backup_count": sum(failure.backup_server for failure in batch.failures),
+        "jobs": json.dumps(jobs),
+        "severity": min((failure.severity for failure in batch.failures), key=_severity_rank),
         "notified_count": 0,
         "reopened_count": 0,
-        "first_seen_at": now,
-        "last_seen_at": now,
+        "first_seen_at": min(received),
+        "last_seen_at": max(received),
+        "first_occurred_at": min(occurred),
+        "last_occurred_at": max(occurred),
         "created_at": now,
     }
     statement = _group_statement(session.get_bind().dialect.name)
@@ -101,19 +170,41 @@ def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: dateti
     return group
 
 
+def _severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
 @functools.cache
 def _group_statement(dialect: str) -> Any:
     # Built once and run with parameters: building it per notification (values as literals) cost
     # more than the statement's work in the database.
     table = AlertGroup.__table__
     statement = insert_for(dialect)(table)
+    new = statement.excluded
     # The upsert locks the group row until commit (PostgreSQL): concurrent notifications about
     # one group take turns, each seeing the other's counts and state.
     upsert = statement.on_conflict_do_update(
         index_elements=["fingerprint"],
         set_={
-            "failure_count": table.c.failure_count + statement.excluded.failure_count,
-            "last_seen_at": statement.excluded.last_seen_at,
+            "failure_count": table.c.failure_count + new.failure_count,
+            "job_count": table.c.job_count + _jobs_not_linked_yet(dialect, table),
+            "backup_count": table.c.backup_count + new.backup_count,
+            "severity": case(
+                (_rank(new.severity) < _rank(table.c.severity), new.severity),
+                else_=table.c.severity,
+            ),
+            "last_seen_at": case(
+                (new.last_seen_at > table.c.last_seen_at, new.last_seen_at),
+                else_=table.c.last_seen_at,
+            ),
+            "first_occurred_at": case(
+                (new.first_occurred_at < table.c.first_occurred_at, new.first_occurred_at),
+                else_=table.c.first_occurred_at,
+            ),
+            "last_occurred_at": case(
+                (new.last_occurred_at > table.c.last_occurred_at, new.last_occurred_at),
+                else_=table.c.last_occurred_at,
+            ),
         },
     ).returning(*table.c)
     # A Core statement whose rows the ORM loads as the group: without the ORM's bulk-insert
@@ -121,22 +212,66 @@ def _group_statement(dialect: str) -> Any:
     return select(AlertGroup).from_statement(upsert)
 
 
+def _jobs_not_linked_yet(dialect: str, groups: Any) -> Any:
+    """How many of the notification's jobs (``:jobs``, a JSON array of ids) the group has no
+    failure of yet: one index probe per job, inside the upsert (no extra round trip).
+
+    On PostgreSQL two notifications of the same new job arriving at the same instant may each
+    count it (the second upsert waits for the first's row lock but reads the links as they were
+    when it started): jobs affected may then be one too high; failure counts are exact.
+    """
+    job_id: ColumnElement[Any]
+    if dialect == "postgresql":
+        source = func.jsonb_array_elements_text(cast(bindparam("jobs", type_=String), JSONB))
+        jobs = source.table_valued("value").alias("new_jobs")
+        job_id = cast(jobs.c.value, BigInteger)
+    else:
+        jobs = (
+            func.json_each(bindparam("jobs", type_=String)).table_valued("value").alias("new_jobs")
+        )
+        job_id = jobs.c.value
+    links = AlertGroupFailure.__table__
+    linked = exists().where(links.c.group_id == groups.c.id, links.c.job_id == job_id)
+    return select(func.count()).select_from(jobs).where(~linked).scalar_subquery()
+
+
+def _rank(severity: Any) -> Any:
+    return case(
+        {name: index for index, name in enumerate(SEVERITIES)},
+        value=severity,
+        else_=len(SEVERITIES),
+    )
+
+
+class _Lazy:
+    """A value computed on first use: the silences are read only if a group may alert."""
+
+    def __init__(self, compute: Callable[[], Any]) -> None:
+        self._compute = compute
+
+    @functools.cached_property
+    def value(self) -> Any:
+        return self._compute()
+
+
 def _advance(
     session: Session,
     group: AlertGroup,
-    rule: Rule,
+    batch: _Batch,
     rules: RuleSet,
-    silences: Sequence[Silence],
+    silences: _Lazy,
     now: datetime,
 ) -> None:
     """Move a group that just got failures to its next state and schedule what to tell."""
-    regression = group.state == "resolved"
-    if silence := matching_silence(silences, group.labels):
-        if regression:
-            _reopen(group)
+    if group.state == "resolved":
+        reopen_for_regression(session, group, batch.failures[0].id, now)
+    rule = batch.rule
+    if not rules.enabled_channels(rule):
+        return  # open, and nobody to tell: it stays pending
+    if silence := matching_silence(silences.value, group.labels):
         group.state, group.silenced_until = "silenced", silence.ends_at
         return
-    if rule.threshold is not None and group.state in ("pending", "resolved"):
+    if rule.threshold is not None and group.state == "pending":
         recent = session.scalar(
             select(func.count())
             .select_from(AlertGroupFailure)
@@ -147,14 +282,9 @@ def _advance(
         )
         if (recent or 0) <= rule.threshold.count:  # "more than N in the window"
             return
-    if regression:
-        _reopen(group)
-    fire(session, group, rule, rules, now, kind="regression" if regression else "firing")
-
-
-def _reopen(group: AlertGroup) -> None:
-    group.reopened_count += 1
-    group.resolved_at = group.resolved_by = None
+    # A group that was resolved and fails again says so, however long it waited for its
+    # threshold since.
+    fire(session, group, rule, rules, now, "regression" if group.resolved_at else "firing")
 
 
 def fire(
@@ -166,6 +296,7 @@ def fire(
     a message no sooner than ``group_interval`` after it.
     """
     group.state, group.silenced_until = "firing", None
+    group.resolved_at = group.resolved_by = None
     if group.last_notified_at is None or kind == "regression":
         due = now + rule.group_wait
     else:
@@ -268,69 +399,13 @@ def expire_silence(session: Session, silence_id: int, now: datetime | None = Non
     return True
 
 
-# -- human and timed transitions -------------------------------------------------------------------
-
-
-def acknowledge(session: Session, group_id: int, by: str, now: datetime | None = None) -> bool:
-    """Someone is on it: no more repeats until the group resolves (or regresses)."""
-    now = now or utcnow()
-    changed = session.scalars(
-        update(AlertGroup)
-        .where(AlertGroup.id == group_id, AlertGroup.state.in_(("firing", "silenced")))
-        .values(state="acknowledged", acknowledged_at=now, acknowledged_by=by[:255])
-        .returning(AlertGroup.id)
-    ).all()
-    cancel_waiting(session, changed, "acknowledged")
-    return bool(changed)
-
-
-def resolve(
-    session: Session,
-    rules: RuleSet,
-    group_ids: Sequence[int],
-    now: datetime | None = None,
-    by: str | None = None,
-) -> list[int]:
-    """Resolve open groups by hand (``by``: who did it, kept on the group)."""
-    return _resolve_where(session, rules, now or utcnow(), AlertGroup.id.in_(group_ids), by=by)
-
-
-def _resolve_where(
-    session: Session, rules: RuleSet, now: datetime, *conditions: Any, by: str | None = None
-) -> list[int]:
-    """Resolve the open groups matching ``conditions``: withdraw waiting messages and, where
-    someone was told it fired, send a ``resolved`` message (PagerDuty closes the incident)."""
-    resolved = session.execute(
-        update(AlertGroup)
-        .where(AlertGroup.state.in_(OPEN_STATES), *conditions)
-        .values(
-            state="resolved",
-            resolved_at=now,
-            resolved_by=by[:255] if by else None,
-            silenced_until=None,
-        )
-        .returning(AlertGroup.id, AlertGroup.rule, AlertGroup.last_notified_at)
-    ).all()
-    cancel_waiting(session, [row.id for row in resolved], "resolved")
-    for row in resolved:
-        rule = rules.by_name.get(row.rule)
-        if row.last_notified_at is not None and rule is not None:
-            schedule(session, row.id, rules.enabled_channels(rule), "resolved", now, now)
-    return [row.id for row in resolved]
+# -- timed transitions -------------------------------------------------------------------------
 
 
 def housekeeping(session: Session, rules: RuleSet, now: datetime) -> None:
     """Timed transitions, run by the worker: expired silences and quiet groups. The caller
     commits."""
-    for rule in rules.rules:
-        if rule.resolve_after is not None:
-            _resolve_where(
-                session,
-                rules,
-                now,
-                AlertGroup.rule == rule.name,
-                AlertGroup.last_seen_at <= now - rule.resolve_after,
-            )
+    resolve_quiet_groups(session, rules, now)
     expired = session.scalars(
         update(AlertGroup)
         .where(AlertGroup.state == "silenced", AlertGroup.silenced_until <= now)

@@ -3,7 +3,9 @@
 A TOML file (``RECEIVER_ALERT_RULES``; ``default_rules.toml`` ships in the package) validated
 with marshmallow once at start-up, so a bad edit stops the app with one line naming the field
 instead of silently never alerting. Rules are tried in order and the first match wins, unless it
-says ``continue = true`` (Alertmanager's routing). A rule without channels matches and drops.
+says ``continue = true`` (Alertmanager's routing). A rule without (enabled) channels still groups
+the failures it matches, it only tells nobody; failures no rule matches are grouped by the
+built-in rule ``unrouted`` with the file's default ``group_by`` (every failure is in a group).
 
 Channel settings may name environment variables as ``${NAME}`` so secrets (webhook URLs,
 PagerDuty routing keys) stay out of the file; a channel left empty that way is disabled.
@@ -44,6 +46,8 @@ PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 MATCH_FIELDS = ("vendor", "category", "severity", "code", "label")
 GROUP_FIELDS = (*MATCH_FIELDS, "job")
 DEFAULT_GROUP_BY = ("vendor", "category", "code")
+#: The built-in rule of failures that no rule matches: grouped, never alerted.
+UNROUTED = "unrouted"
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -110,21 +114,25 @@ class Channel:
 class RuleSet:
     rules: tuple[Rule, ...]
     channels: Mapping[str, Channel]
+    #: Groups the failures no rule matches (see ``UNROUTED``).
+    fallback: Rule
     source: str = ""
     by_name: Mapping[str, Rule] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "by_name", {rule.name: rule for rule in self.rules})
+        by_name = {rule.name: rule for rule in (*self.rules, self.fallback)}
+        object.__setattr__(self, "by_name", by_name)
 
     def route(self, failure: NewFailure) -> list[Rule]:
-        """The rules a failure goes to: the first match, and the ones after a ``continue``."""
+        """The rules whose groups a failure joins: the first match, and the ones after a
+        ``continue``, whether or not their channels are on; the fallback when none matches."""
         routed = []
         for rule in self.rules:
             if rule.matches(failure):
                 routed.append(rule)
                 if not rule.continue_:
                     break
-        return [rule for rule in routed if self.enabled_channels(rule)]
+        return routed or [self.fallback]
 
     def enabled_channels(self, rule: Rule) -> tuple[str, ...]:
         return tuple(name for name in rule.channels if self.channels[name].enabled)
@@ -217,7 +225,12 @@ class DefaultsSchema(Schema):
 class RuleSchema(DefaultsSchema):
     name = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="Use a-z, 0-9, _ and -."),
+        validate=[
+            validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="Use a-z, 0-9, _ and -."),
+            validate.NoneOf(
+                [UNROUTED], error="'unrouted' is the built-in rule of unmatched failures."
+            ),
+        ],
     )
     match = fields.Nested(MatchSchema, load_default=dict)
     channels = fields.List(fields.String(), required=True)
@@ -288,7 +301,11 @@ def load_rules(path: str | Path | None = None, environ: Mapping[str, str] | None
     channels = {name: _channel(name, spec, env, path) for name, spec in data["channels"].items()}
     defaults = data["defaults"]
     rules = tuple(_rule(spec, defaults) for spec in data["rules"])
-    return RuleSet(rules=rules, channels=channels, source=str(path))
+    fallback = _rule(
+        {"name": UNROUTED, "match": {}, "channels": [], "threshold": None, "continue_": False},
+        defaults,
+    )
+    return RuleSet(rules=rules, channels=channels, fallback=fallback, source=str(path))
 
 
 def _rule(spec: dict[str, Any], defaults: dict[str, Any]) -> Rule:

@@ -182,8 +182,10 @@ class Worker:
                 Failure.code,
                 Failure.code_name,
                 Failure.message,
+                Failure.backup_server_used,
                 Job.external_id.label("job"),
                 JobFile.label,
+                JobFile.backup_expires_at,
             )
             .join(Job, Job.id == Failure.job_id)
             .outerjoin(JobFile, JobFile.id == Failure.job_file_id)
@@ -193,7 +195,18 @@ class Worker:
         ).all()
         action = None
         if latest:
-            action = self.catalog.lookup(latest[0].vendor, latest[0].code).action
+            newest = latest[0]
+            entry = self.catalog.lookup(
+                newest.vendor, newest.code, backup_server=newest.backup_server_used
+            )
+            action = entry.action
+        now = self.clock()
+        # The copies still saved on the vendor's backup server: the soonest deadline to beat.
+        deadlines = [
+            row.backup_expires_at
+            for row in latest
+            if row.backup_server_used and row.backup_expires_at and row.backup_expires_at > now
+        ]
         return Message(
             notification_id=row.id,
             kind=row.kind,
@@ -202,13 +215,16 @@ class Worker:
             labels=dict(group.labels),
             failure_count=group.failure_count,
             job_count=job_count or 0,
-            first_seen_at=group.first_seen_at,
-            last_seen_at=group.last_seen_at,
+            first_occurred_at=group.first_occurred_at,
+            last_occurred_at=group.last_occurred_at,
             reopened_count=group.reopened_count,
             severity=SEVERITIES[worst] if worst is not None else "error",
             action=action,
-            admin_url=admin_url(self.public_url, group.labels),
+            admin_url=admin_url(self.public_url, group.id),
             examples=[_example(row) for row in latest],
+            backup_deadline=min(deadlines, default=None),
+            backups_url=f"{self.public_url}/admin/backups",
+            written_at=now,
         )
 
     def _settle(

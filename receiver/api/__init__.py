@@ -17,7 +17,7 @@ from marshmallow import Schema
 from werkzeug.routing import Rule
 
 from receiver.admin import auth
-from receiver.api import alerts, codes, failures
+from receiver.api import alerts, codes, failures, groups
 from receiver.api.schemas import ErrorSchema
 from receiver.vendors import BY_NAME
 from receiver.vendors.base import Provider, SharedTokenProvider
@@ -68,7 +68,7 @@ def register_api(app: Flask) -> None:
             "description": "after /admin/login",
         },
     )
-    for blueprint in (failures.blp, codes.blp, alerts.blp):
+    for blueprint in (failures.blp, codes.blp, alerts.blp, groups.blp):
         api.register_blueprint(blueprint)
         # Every API route needs the admin login. Registered on this app (blueprints are shared
         # by every app a process creates, and are frozen after their first registration).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import tomllib
@@ -47,10 +48,22 @@ class Catalog:
 
     # -- lookups ---------------------------------------------------------------------------------
 
-    def lookup(self, vendor: str, code: str | int | None) -> CatalogEntry:
-        """Decode ``code`` for ``vendor``. Never raises: unknown input gives a fallback entry."""
+    def lookup(
+        self, vendor: str, code: str | int | None, backup_server: bool = False
+    ) -> CatalogEntry:
+        """Decode ``code`` for ``vendor``. Never raises: unknown input gives a fallback entry.
+
+        ``backup_server``: the failure's files went to the vendor's backup server; the action
+        then starts with what the vendor file says to do about that copy (fetch it before it
+        expires), before what fixes the cause.
+        """
         try:
-            return self._lookup(vendor, code)
+            entry = self._lookup(vendor, code)
+            index = self._indexes.get(entry.vendor)
+            if backup_server and index is not None and index.data.backup_server_action:
+                action = f"{index.data.backup_server_action} {entry.action}"
+                return dataclasses.replace(entry, action=action)
+            return entry
         except Exception:  # a bug here must not lose a webhook
             log.exception(
                 "catalog lookup failed: vendor=%s code=%s", display(vendor), display(code)
@@ -197,7 +210,8 @@ def _load_vendor(
     data = validate_file(label, raw, vendor, rules, foreign)
     entries = [_entry(vendor, item, rules) for item in data["entries"]]
     index = _VendorIndex(
-        VendorData(vendor, data["version"], data["source"]), rules.for_entries(entries)
+        VendorData(vendor, data["version"], data["source"], data["backup_server_action"]),
+        rules.for_entries(entries),
     )
     for entry, item in zip(entries, data["entries"], strict=True):
         index.entries.append(entry)

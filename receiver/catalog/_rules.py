@@ -44,6 +44,8 @@ class VendorData:
     vendor: str
     version: int
     source: str | None
+    #: Said before an entry's action when the failure's files went to the vendor's backup server.
+    backup_server_action: str | None = None
 
 
 class CodeRules:

@@ -80,6 +80,8 @@ class CatalogFileSchema(Schema):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     vendor = fields.String(required=True)
     source = fields.String(load_default=None)
+    # Said before the entry's action for a failure whose files went to the backup server.
+    backup_server_action = fields.String(load_default=None, validate=not_blank)
 
     @validates_schema
     def _check_entries(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -80,7 +80,7 @@ def test_login_never_redirects_off_site(client, target):
             "next": target,
         },
     )
-    assert response.location == "/admin/failures"
+    assert response.location == "/admin/"
 
 
 def test_wrong_password_on_the_form_is_401_and_grants_nothing(client):
@@ -101,7 +101,7 @@ def test_logout_ends_the_session(admin):
 
 def test_post_without_csrf_token_is_refused(admin, session):
     failure = add_failure(session)
-    response = admin.post(f"/admin/failures/{failure.id}/status", data={"status": "resolved"})
+    response = admin.post("/admin/failures/actions", data={"id": failure.id, "action": "resolve"})
     assert response.status_code == 400
     assert "CSRF" in response.json["message"]
     session.refresh(failure)
@@ -113,9 +113,12 @@ def test_post_with_a_foreign_csrf_token_is_refused(admin, client, session, share
     other = shared_app.test_client()
     foreign = csrf_token(other)  # valid for another session only
     response = admin.post(
-        f"/admin/failures/{failure.id}/status", data={"status": "resolved", "csrf_token": foreign}
+        "/admin/failures/actions",
+        data={"id": failure.id, "action": "resolve", "csrf_token": foreign},
     )
     assert response.status_code == 400
+    session.refresh(failure)
+    assert failure.status == "open"
 
 
 def test_login_form_itself_needs_csrf(client):

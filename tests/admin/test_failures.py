@@ -49,9 +49,9 @@ def test_list_shows_the_operator_columns(admin, session):
         "warning",
         "backoff",
         "There was a problem resolving the host",
-        "backup",
+        "backup copy",
         "open",
-        "2026-11-01 12:00:00",
+        'title="2026-11-01 12:00 UTC"',  # the absolute time of a relative one ("… days ago")
     ):
         assert text in html
 
@@ -273,34 +273,55 @@ def test_detail_page_shows_catalog_outputs_and_raw_notification(admin, client, s
     failure = session.query(Failure).filter_by(notification_id=response.json["id"]).one()
     html = admin.get(f"/admin/failures/{failure.id}").get_data(as_text=True)
     assert "UnableToResolveHostError" in html
-    entry = admin.application.extensions["catalog"].lookup("zencoder", failure.code)
+    catalog = admin.application.extensions["catalog"]
+    entry = catalog.lookup("zencoder", failure.code, backup_server=True)
     assert str(entry.action)[:40].replace("'", "&#39;") in html
+    assert "Copy the file from the backup URL to its real destination before it expires" in (
+        entry.action
+    )
+    # The seed's URL expired in 2011: said so, and no dead link offered as a download.
+    assert "The backup copy expired" in html and "download it from the backup URL" not in html
     # primary_upload_error_link is a real link; the raw body is shown pretty-printed.
     assert 'href="https://app.zencoder.com/docs/errors/UnableToResolveHostError"' in html
     assert "&#34;backup_server_used&#34;: true" in html or "&#34;backup_server_used&#34;" in html
     assert "172151" in html  # job id
 
 
-def test_acknowledge_and_resolve(admin, session):
+def test_acknowledge_resolve_and_reopen_with_a_note(admin, session):
     failure = add_failure(session)
     url = f"/admin/failures/{failure.id}"
-    for status in ("acknowledged", "resolved", "open"):
+    steps = (("acknowledge", "acknowledged"), ("resolve", "resolved"), ("reopen", "open"))
+    for action, status in steps:
         response = admin.post(
-            f"{url}/status", data={"status": status, "csrf_token": csrf_token(admin, url)}
+            "/admin/failures/actions",
+            data={
+                "id": failure.id,
+                "action": action,
+                "note": f"{action} because",
+                "next": url,
+                "csrf_token": csrf_token(admin, url),
+            },
         )
-        assert response.status_code == 302
+        assert (response.status_code, response.location) == (302, url)
         session.refresh(failure)
         assert failure.status == status
-        assert f"is now {status}" in admin.get(url).get_data(as_text=True)
+        page = admin.get(url).get_data(as_text=True)
+        assert f"1 failure {'reopened' if action == 'reopen' else status}." in page
+        assert f"{action} because" in page  # the note, in the state history
+    events = re.findall(r"<li>(.*?)</li>", page.partition("State history")[2], re.S)
+    assert len(events) == 3 and "operator" in events[0] and "(admin)" in events[0]
 
 
-def test_unknown_status_is_refused(admin, session):
+def test_an_unknown_action_or_id_is_refused(admin, session):
     failure = add_failure(session)
     url = f"/admin/failures/{failure.id}"
-    response = admin.post(
-        f"{url}/status", data={"status": "deleted", "csrf_token": csrf_token(admin, url)}
-    )
-    assert response.status_code == 400
+    for data in ({"id": failure.id, "action": "delete"}, {"id": "x", "action": "resolve"}):
+        response = admin.post(
+            "/admin/failures/actions", data={**data, "csrf_token": csrf_token(admin, url)}
+        )
+        assert response.status_code == 400
+    session.refresh(failure)
+    assert failure.status == "open"
 
 
 def test_replay_from_the_detail_page(admin, client, session):
@@ -319,3 +340,61 @@ def test_replay_from_the_detail_page(admin, client, session):
 
 def test_missing_failure_is_404(admin):
     assert admin.get("/admin/failures/999999").status_code == 404
+
+
+def count_ticks(root: ET.Element) -> list[str]:
+    return [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+
+
+def test_chart_colours_the_top_categories_apart_and_the_rest_as_other(admin, session):
+    # 11 categories, each with a different count (the 18 of the catalog would not fit a
+    # colour-blind-safe palette: the top 9 get one each, the rest share "other").
+    names = ["input", "credentials", "remote_not_found", "rate_limited", "remote_unavailable",
+             "network", "upload", "publishing", "drm", "encoding", "stream"]  # fmt: skip
+    for rank, category in enumerate(names):
+        for n in range(len(names) - rank):
+            add_failure(session, category=category, occurred_at=BASE_TIME - timedelta(hours=n))
+    root = chart_document(admin.get("/admin/failures/chart.svg?until=2026-11-01"))
+    fills = {
+        link.find(f"{SVG}text").text.strip(): link.find(f"{SVG}rect").get("fill")
+        for link in root.find(f"{SVG}g").iter(f"{SVG}a")
+    }
+    assert list(fills) == [*names[:9], "other"]  # most failures first
+    assert len(set(fills.values())) == 10  # nine colours and the grey of "other"
+    assert legend(root)["other"] == 2 + 1  # encoding 2, stream 1
+    # Every bar's colour is its category's (or other's).
+    by_title = {
+        r.find(f"{SVG}title").text.split(" ", 2)[2]: r.get("fill")
+        for r in root.iter(f"{SVG}rect")
+        if len(r)
+    }
+    assert all(fills[name] == fill for name, fill in by_title.items())
+
+
+def test_chart_bars_and_legend_open_the_filtered_list(admin, session):
+    add_failure(session, vendor="lightflow", category="network", occurred_at=BASE_TIME)
+    root = chart_document(admin.get("/admin/failures/chart.svg?vendor=lightflow&until=2026-11-01"))
+    links = [(a.get("href"), a.get("target")) for a in root.iter(f"{SVG}a")]
+    bar, entry = links
+    assert bar == (
+        "/admin/failures?vendor=lightflow&until=2026-11-01&since=2026-11-01&category=network",
+        "_top",
+    )
+    assert entry[0] == (
+        "/admin/failures?vendor=lightflow&until=2026-11-01&since=2026-10-03&category=network"
+    )
+    listed = admin.get(bar[0]).get_data(as_text=True)
+    assert len(failure_ids(listed)) == 1
+
+
+@pytest.mark.parametrize(
+    ("per_day", "ticks"),
+    [(0, ["0"]), (1, ["0", "1"]), (3, ["0", "1", "2", "3"]), (61, ["0", "20", "40", "60", "80"])],
+)
+def test_chart_ticks_are_whole_and_distinct(admin, session, per_day, ticks):
+    for n in range(per_day):
+        add_failure(session, category="network", occurred_at=BASE_TIME - timedelta(minutes=n))
+    root = chart_document(admin.get("/admin/failures/chart.svg?until=2026-11-01"))
+    assert count_ticks(root) == ticks
+    empty = "No failures in this range." in "".join(root.itertext())
+    assert empty == (per_day == 0)

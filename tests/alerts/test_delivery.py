@@ -7,12 +7,13 @@ are crossed by moving the clock, never by sleeping.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from receiver.alerts import enqueue_alerts
-from receiver.alerts.groups import acknowledge, add_silence, resolve
+from receiver.alerts.groups import add_silence
+from receiver.alerts.triage import Actor, change_groups
 from receiver.db import utcnow
 from receiver.models import (
     AlertGroup,
@@ -27,11 +28,17 @@ from tests.helpers import FIXTURES, post
 from tests.vendors.kits import fixture_files
 
 GROUP_WAIT = timedelta(seconds=30)
+ONCALL = Actor("oncall@example.com", "cli")
 
 
-def post_failures(client, count: int, code: int = 2007, prefix: str = "asset") -> None:
-    """``count`` LightFlow assets failing with ``code`` (2007: credentials, critical)."""
+def post_failures(
+    client, count: int, code: int = 2007, prefix: str = "asset", ended: datetime | None = None
+) -> None:
+    """``count`` LightFlow assets failing with ``code`` (2007: credentials, critical), at the
+    fixture's time or ``ended``."""
     template = json.loads((FIXTURES / "lightflow" / "asset_error_2007.json").read_text())
+    if ended is not None:
+        template["endDate"] = ended.isoformat().replace("+00:00", "Z")
     for number in range(count):
         body = {
             **template,
@@ -66,7 +73,7 @@ def test_a_burst_within_group_wait_is_one_notification(client, session, channel,
     [page] = channel.delivered("/pd")
     assert hook["title"].startswith("[FIRING] lightflow credentials 2007: 100 failures in 100 jobs")
     assert "What to do:" in hook["message"]
-    assert "/admin/failures?vendor=lightflow&category=credentials&code=2007" in hook["message"]
+    assert f"/admin/groups/{the_group(session).id}" in hook["message"]
     group = the_group(session)
     assert page["event_action"] == "trigger"
     assert page["dedup_key"] == group.fingerprint
@@ -161,7 +168,8 @@ def test_a_regression_reopens_a_resolved_group(client, session, channel, worker,
     worker.run_once()
     group = the_group(session)
 
-    assert resolve(session, rules, [group.id], now=clock.now) == [group.id]
+    resolved = change_groups(session, rules, [group.id], "resolve", ONCALL, now=clock.now)
+    assert resolved.changed == [group.id]
     session.commit()
     worker.run_once()
     resolved = channel.delivered("/pd")[-1]
@@ -272,7 +280,8 @@ def test_acknowledged_groups_are_not_repeated(client, session, channel, worker, 
     post_failures(client, 1)
     clock.advance(seconds=31)
     worker.run_once()
-    assert acknowledge(session, the_group(session).id, "oncall@example.com", now=clock.now)
+    acked = change_groups(session, worker.rules, [the_group(session).id], "acknowledge", ONCALL)
+    assert acked.changed
     session.commit()
     post_failures(client, 1, prefix="more")
     clock.advance(hours=5)
@@ -318,12 +327,18 @@ def test_info_failures_never_alert(session, rules):
             backup_server=False,
             label=None,
             job=job.external_id,
+            job_id=job.id,
+            occurred_at=f.occurred_at,
         )
         for f in failures
     ]
     enqueue_alerts(session, attributes, rules)
-    [group] = session.scalars(select(AlertGroup)).all()
-    assert (group.rule, group.labels["code"], group.failure_count) == ("everything", "2", 1)
+    error, info = session.scalars(select(AlertGroup).order_by(AlertGroup.rule)).all()
+    assert (error.rule, error.labels["code"], error.failure_count) == ("everything", "2", 1)
+    # Grouped like every failure (triage), but its rule has no channel: nobody is told.
+    assert (info.rule, info.labels["code"], info.state) == ("info", "1", "pending")
+    told = session.scalars(select(AlertNotification.group_id)).all()
+    assert told and set(told) == {error.id}
 
 
 def test_alerts_see_the_failures_as_stored(client, session, monkeypatch):
@@ -358,6 +373,8 @@ def test_alerts_see_the_failures_as_stored(client, session, monkeypatch):
             Failure.backup_server_used.label("backup_server"),
             JobFile.label,
             Job.external_id.label("job"),
+            Failure.job_id,
+            Failure.occurred_at,
         )
         .join(Job, Job.id == Failure.job_id)
         .outerjoin(JobFile, JobFile.id == Failure.job_file_id)
@@ -380,3 +397,38 @@ def test_alerts_roll_back_with_the_notification(client, session, rules, monkeypa
     assert post(client, "lightflow", body).status_code == 500
     for model in (Failure, AlertGroup, AlertNotification):
         assert session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_a_backup_server_alert_carries_the_deadline_and_says_to_save_the_copy(
+    client, session, channel, worker, clock
+):
+    # Zencoder could not write to S3 (credentials): the output waits on its backup server.
+    name = "output_backup_thumbnail_failed.json"
+    body = json.loads((FIXTURES / "zencoder" / name).read_text())
+    expires = clock.now + timedelta(hours=5)
+    body["output"]["url"] = (
+        "https://zencoder-live.s3.amazonaws.com/out.mp4?Signature=x"
+        f"&Expires={int(expires.timestamp())}"
+    )
+    assert post(client, "zencoder", json.dumps(body).encode()).status_code == 202
+    clock.advance(seconds=31)
+    worker.run_once()
+    [hook] = channel.delivered("/hook")
+    deadline = f"{expires:%Y-%m-%d %H:%M:%S} UTC"
+    assert f"Backup copy available until {deadline} (in 4 h 59 min)" in hook["message"]
+    assert "/admin/backups" in hook["message"]
+    assert "What to do: First save the output" in hook["message"]
+    [page] = channel.delivered("/pd")
+    details = page["payload"]["custom_details"]
+    assert details["backup_deadline"].startswith(expires.replace(microsecond=0).isoformat()[:16])
+
+
+def test_an_expired_backup_copy_is_not_offered_as_a_deadline(
+    client, session, channel, worker, clock
+):
+    body = (FIXTURES / "zencoder" / "output_backup_thumbnail_failed.json").read_bytes()
+    assert post(client, "zencoder", body).status_code == 202  # its URL expired in 2024
+    clock.advance(seconds=31)
+    worker.run_once()
+    [hook] = channel.delivered("/hook")
+    assert "Backup copy available" not in hook["message"]

@@ -44,12 +44,12 @@ def hostile_message() -> Message:
         },
         failure_count=2,
         job_count=1,
-        first_seen_at=now,
-        last_seen_at=now,
+        first_occurred_at=now,
+        last_occurred_at=now,
         reopened_count=0,
         severity="error",
         action="Check the destination bucket's permissions.",
-        admin_url="http://127.0.0.1:8000/admin/failures?vendor=zencoder",
+        admin_url="http://127.0.0.1:8000/admin/groups/1",
         examples=[f"job 1 output 'web': Code {LINK}", f"job 2: Code {SLACK_LINK}"],
     )
 
@@ -142,7 +142,7 @@ def test_slack_message_shows_vendor_links_as_text(slack):
     assert re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", text) is None  # no Markdown link either
     assert "<img" not in text and "<script" not in text and "<a " not in text
     # Our own link to the admin still works.
-    assert "http://127.0.0.1:8000/admin/failures?vendor=zencoder" in text
+    assert "http://127.0.0.1:8000/admin/groups/1" in text
 
 
 def test_markdown_literal_escapes_what_makes_links_images_and_tags():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -33,6 +33,8 @@ def failure(**overrides):
             "label": "hls-720",
             "job": "123",
             "backup_server": False,
+            "job_id": 1,
+            "occurred_at": datetime(2026, 12, 1, tzinfo=UTC),
             **overrides,
         }
     )
@@ -56,7 +58,10 @@ def test_the_default_rules_route_by_category():
     assert routed(category="rate_limited") == ["transient"]
     assert rules.by_name["transient"].threshold.count == 10
     assert routed(category="encoding") == ["failures"]
-    assert routed(category="ok", severity="info") == []
+    # Grouped by the rule that never alerts; a warning no rule matches, by the built-in one.
+    assert routed(category="ok", severity="info") == ["info"]
+    assert routed(category="encoding", severity="warning") == ["unrouted"]
+    assert rules.by_name["unrouted"].group_by == ("vendor", "category", "code")
     # PagerDuty is off until its routing key is set; the webhook channel is on.
     assert rules.enabled_channels(rules.by_name["act-now"]) == ("default",)
 
@@ -64,7 +69,15 @@ def test_the_default_rules_route_by_category():
 def test_channels_without_their_secrets_are_disabled():
     rules = load_rules(DEFAULT_RULES_FILE, environ={})
     assert not any(channel.enabled for channel in rules.channels.values())
-    assert rules.route(failure()) == []
+    # Still routed, so still grouped (triage); only nothing is sent.
+    [rule] = rules.route(failure())
+    assert rule.name == "act-now" and rules.enabled_channels(rule) == ()
+
+
+def test_unrouted_is_a_reserved_rule_name(tmp_path):
+    path = write(tmp_path, MINIMAL.replace('name = "all"', 'name = "unrouted"'))
+    with pytest.raises(RulesError, match=r"rules\[0\] \(name 'unrouted'\)\.name: 'unrouted' is"):
+        load_rules(path, environ={})
 
 
 def test_continue_routes_to_later_rules_too(tmp_path):

@@ -56,8 +56,11 @@ def fill_outbox(engine) -> list[int]:
                     "failure_count": 1,
                     "notified_count": 0,
                     "reopened_count": 0,
+                    "severity": "error",
                     "first_seen_at": now,
                     "last_seen_at": now,
+                    "first_occurred_at": now,
+                    "last_occurred_at": now,
                     "created_at": now,
                 }
                 for n in range(ROWS)

@@ -8,6 +8,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
 
+from receiver.presigned import presigned_url_expiry
 from receiver.records import (
     FailureReport,
     FileUpdate,
@@ -102,6 +103,10 @@ class ZencoderProvider(SharedTokenProvider):
     def _file_update(self, kind: str, media: dict[str, Any]) -> FileUpdate:
         fields = {column: media.get(name) for name, column in FILE_FIELDS.items()}
         fields["backup_server_used"] = bool(media.get("backup_server_used"))
+        if fields["backup_server_used"]:
+            # The file then sits in Zencoder's bucket behind a pre-signed URL that expires: the
+            # output's url. Its deadline is what the operator has to beat.
+            fields["backup_expires_at"] = presigned_url_expiry(media.get("url"))
         return FileUpdate(
             kind=kind,
             external_id=media["id"],

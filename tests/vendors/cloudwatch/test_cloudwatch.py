@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from receiver.models import Job, Notification
+from receiver.models import AlertGroup, Job, Notification, TriageEvent
 from tests.helpers import stored_failures
 from tests.vendors.sns.kit import carried_message, message, send_signed
 
@@ -43,6 +43,22 @@ def test_ok_resolves_the_alarms_open_failures(client, session, sns_signer, sns_f
     [failure] = stored_failures(session)
     assert failure.status == "resolved"
     assert alarm_job(session).state == "OK"
+
+
+def test_ok_resolves_the_alarms_group_too_as_the_receiver(client, session, sns_signer, sns_fetcher):
+    send_signed(client, sns_signer, message("alarm_putmedia_success_alarm.json"))
+    [group] = session.scalars(select(AlertGroup)).all()
+    assert group.state == "pending"  # grouped though no channel is configured here
+    send_signed(client, sns_signer, message("alarm_putmedia_success_ok.json"))
+    session.refresh(group)
+    assert (group.state, group.resolved_by) == ("resolved", None)
+    events = session.scalars(select(TriageEvent).order_by(TriageEvent.id)).all()
+    assert [(e.actor, e.action, bool(e.failure_id), bool(e.group_id)) for e in events] == [
+        ("receiver", "resolve", True, False),  # the failure, because the vendor said so
+        ("receiver", "resolve", False, True),  # its group, because that was its last one
+    ]
+    assert events[0].note.startswith("the vendor reported it back to normal at 2024-06-10 06:45")
+    assert events[1].cause_id == events[0].id
 
 
 def test_late_ok_does_not_resolve_a_newer_alarm(client, session, sns_signer, sns_fetcher):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -79,6 +80,43 @@ def test_backup_server_with_thumbnail_failure_records_both(client, session):
     assert (
         output.primary_thumbnail_upload_error_link and output.primary_thumbnail_upload_error_message
     )
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expires_at"),
+    [
+        ("output_backup_server_used.json", datetime(2011, 9, 28, 19, 15, 5, tzinfo=UTC)),
+        ("output_backup_thumbnail_failed.json", datetime(2024, 5, 15, 10, 0, tzinfo=UTC)),
+    ],
+)
+def test_a_backup_copy_keeps_the_deadline_of_its_url(client, session, fixture, expires_at):
+    post_fixture(client, "zencoder", fixture)
+    output = session.get(JobFile, failures(session)[0].job_file_id)
+    assert output.backup_expires_at == expires_at
+
+
+def test_a_sigv4_backup_url_and_one_without_a_deadline(client, session):
+    body = json.loads((FIXTURES / "zencoder" / "output_backup_server_used.json").read_text())
+    body["output"]["url"] = (
+        "https://zencoder-backup.s3.amazonaws.com/o/out.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Date=20261206T081500Z&X-Amz-Expires=21600&X-Amz-Signature=00ff"
+    )
+    assert post(client, "zencoder", json.dumps(body).encode()).status_code == 202
+    [failure] = failures(session)
+    output = session.get(JobFile, failure.job_file_id)
+    assert output.backup_expires_at == datetime(2026, 12, 6, 14, 15, tzinfo=UTC)
+
+    body["job"]["id"], body["output"]["id"] = 172152, 235315
+    body["output"]["url"] = "https://zencoder-backup.s3.amazonaws.com/o/public.mp4"
+    assert post(client, "zencoder", json.dumps(body).encode()).status_code == 202
+    other = session.get(JobFile, failures(session)[1].job_file_id)
+    assert other.backup_server_used and other.backup_expires_at is None
+
+
+def test_an_output_that_is_not_on_the_backup_server_has_no_deadline(client, session):
+    post_fixture(client, "zencoder", "output_finished.json")
+    outputs = session.scalars(select(JobFile).where(JobFile.kind == "output")).all()
+    assert outputs and all(o.url and o.backup_expires_at is None for o in outputs)
 
 
 def test_failed_output_records_error_class_message_and_link(client, session):

@@ -7,17 +7,19 @@ import os
 import shutil
 import tempfile
 
+from receiver.settings import GUNICORN_BIND, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_WORKERS
+
 # Prometheus multiprocess mode: every worker writes its metrics to files in this folder and
 # /metrics aggregates them. It must be set before any worker imports prometheus_client.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="receiver-metrics-")
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+bind = os.environ.get(GUNICORN_BIND.variable) or GUNICORN_BIND.default
+workers = int(os.environ.get(GUNICORN_WORKERS.variable) or GUNICORN_WORKERS.default)
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get(GUNICORN_THREADS.variable) or GUNICORN_THREADS.default)
 # A request stuck longer than this is killed; vendors retry, and nothing is acknowledged unstored.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = int(os.environ.get(GUNICORN_TIMEOUT.variable) or GUNICORN_TIMEOUT.default)
 graceful_timeout = 20
 keepalive = 5
 accesslog = "-"
@@ -31,7 +33,8 @@ def on_starting(server):
     """Check the settings once in the master, so a bad one is one line, not a worker crash loop."""
     import sys
 
-    from receiver.settings import Settings, SettingsError
+    from receiver.settings import SettingsError
+    from receiver.vendors import load_settings
 
     # Metrics files of a previous run would be counted again.
     metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
@@ -39,7 +42,7 @@ def on_starting(server):
     os.makedirs(metrics_dir, exist_ok=True)
 
     try:
-        Settings.from_env()
+        load_settings()
     except SettingsError as error:
         print(f"receiver: configuration error: {error}", file=sys.stderr)
         sys.exit(4)

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from receiver import create_app
-from receiver.settings import Settings, _check_database_url
+from receiver.settings import Settings, database_url
 
 USER, PASSWORD = "bench", "bench-admin-password-0123456789"
 AUTH = {"Authorization": "Basic YmVuY2g6YmVuY2gtYWRtaW4tcGFzc3dvcmQtMDEyMzQ1Njc4OQ=="}
@@ -31,9 +31,9 @@ AUTH = {"Authorization": "Basic YmVuY2g6YmVuY2gtYWRtaW4tcGFzc3dvcmQtMDEyMzQ1Njc4
 def make_app(url: str) -> Any:
     return create_app(
         Settings(
-            database_url=_check_database_url(url),
+            database_url=database_url("DATABASE_URL", url),
             secret_key="bench-secret-key-0123456789abcdef",
-            vendor_tokens={"zencoder": "bench-zencoder-token-0123456789"},
+            vendor_values={"RECEIVER_ZENCODER_TOKEN": "bench-zencoder-token-0123456789"},
             admin_user=USER,
             admin_password=PASSWORD,
             admin_login_limit="100000 per minute",
@@ -78,8 +78,8 @@ def export_child(url: str, via: str, since: str | None = None) -> None:
         response.close()
     else:
         from receiver.admin.export import csv_lines
-        from receiver.admin.query import FailureFilters
         from receiver.db import get_session
+        from receiver.failures import FailureFilters
 
         with app.app_context(), open("/dev/null", "wb") as sink:
             filters = FailureFilters(since=date.fromisoformat(since) if since else None)
@@ -117,8 +117,8 @@ def query_baseline(app: Any, path: str, repeat: int = 5) -> float:
     """The same page's SQL alone (same filters, cursor and limit), median ms: the floor."""
     from werkzeug.datastructures import MultiDict
 
-    from receiver.admin.query import failure_page, load_query
     from receiver.db import get_session
+    from receiver.failures import failure_page, load_query
 
     args = MultiDict([pair.split("=", 1) for pair in path.partition("?")[2].split("&") if pair])
     times = []
@@ -189,7 +189,7 @@ def psql_copy_baseline(url: str, since: str | None = None) -> dict[str, float]:
     """psql's \\copy of the same columns and order: the fastest a CSV of these rows can be made."""
     from sqlalchemy.dialects import postgresql
 
-    from receiver.admin.query import FailureFilters, select_newest_first
+    from receiver.failures import FailureFilters, select_newest_first
 
     statement = select_newest_first(
         FailureFilters(since=date.fromisoformat(since) if since else None)

@@ -26,10 +26,12 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from receiver.alerts.rules import RuleSet, load_rules
-from receiver.catalog import SEVERITIES, CatalogEntry, default_catalog
+from receiver.catalog import SEVERITIES, CatalogEntry
 from receiver.migrate import upgrade
 from receiver.models import AlertGroup, Failure, Job, JobFile
-from receiver.settings import _check_database_url
+from receiver.records import NewFailure
+from receiver.settings import database_url
+from receiver.vendors import default_catalog
 
 VENDOR_SHARE = {"zencoder": 0.45, "lightflow": 0.25, "agora": 0.15, "kvs": 0.15}
 JOB_KIND = {"zencoder": "job", "lightflow": "asset", "agora": "task", "kvs": "stream"}
@@ -76,31 +78,31 @@ class Grouper:
                     "statuses": {**dict.fromkeys(STATUSES, 0), triage: 1},
                 }  # fmt: skip
 
-    def add(self, failure: dict[str, Any], status: str) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    def add(self, failure: NewFailure, status: str) -> Iterator[tuple[str, tuple[Any, ...]]]:
         for rule in self.rules.route(failure):
             labels = rule.group_labels(failure)
             fingerprint = rule.fingerprint(labels)
             group = self.groups.get(fingerprint)
-            when = failure["occurred_at"]
+            when = failure.occurred_at
             if group is None:
                 group = self.groups[fingerprint] = {
                     "id": self.next_id, "rule": rule.name, "labels": labels, "failures": 0,
-                    "jobs": 0, "last_job": None, "backups": 0, "severity": failure["severity"],
+                    "jobs": 0, "last_job": None, "backups": 0, "severity": failure.severity,
                     "first": when, "last": when, "statuses": dict.fromkeys(STATUSES, 0),
                 }  # fmt: skip
                 self.next_id += 1
                 yield "alert_groups", self._row(fingerprint, group)
             group["failures"] += 1
             # A job's failures are generated one after the other: a new job is a change.
-            group["jobs"] += group["last_job"] != failure["job_id"]
-            group["last_job"] = failure["job_id"]
-            group["backups"] += bool(failure["backup_server"])
-            group["severity"] = min(group["severity"], failure["severity"], key=SEVERITIES.index)
+            group["jobs"] += group["last_job"] != failure.job_id
+            group["last_job"] = failure.job_id
+            group["backups"] += failure.backup_server
+            group["severity"] = min(group["severity"], failure.severity, key=SEVERITIES.index)
             group["first"], group["last"] = min(group["first"], when), max(group["last"], when)
             group["statuses"][status] += 1
             yield (
                 "alert_group_failures",
-                (group["id"], failure["id"], when, failure["job_id"], when),
+                (group["id"], failure.id, when, failure.job_id, when),
             )
 
     def _row(self, fingerprint: str, group: dict[str, Any]) -> tuple[Any, ...]:
@@ -192,9 +194,9 @@ def generate(
                 backup, "{}", status, when, when, f"bench:{vendor}:{job_ext}:{file_id}",
             )  # fmt: skip
             yield from grouper.add(
-                {"id": failure_id, "vendor": vendor, "category": entry.category,
-                 "severity": entry.severity, "code": entry.code, "backup_server": backup,
-                 "label": label, "job": job_ext, "job_id": job_id, "occurred_at": when},
+                NewFailure(id=failure_id, vendor=vendor, category=entry.category,
+                           severity=entry.severity, code=entry.code, backup_server=backup,
+                           label=label, job=job_ext, job_id=job_id, occurred_at=when),
                 status,
             )  # fmt: skip
             file_id += 1
@@ -318,7 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
-    url = _check_database_url(args.database_url)
+    url = database_url("DATABASE_URL", args.database_url)
     engine = create_engine(url)
     upgrade(engine)
     *first_ids, first_group = next_ids(engine)

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from receiver import create_app
 from receiver.db import get_database
 from receiver.migrate import upgrade
-from receiver.settings import Settings, _check_database_url
+from receiver.settings import Settings, database_url
 
 ROWS = 500
 PER_HOUR = 60 * 60  # RECEIVER_REFUSED_LIMIT's default, 60 per minute
@@ -50,9 +50,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=ROWS)
     args = parser.parse_args()
     settings = Settings(
-        database_url=_check_database_url(args.database_url),
+        database_url=database_url("DATABASE_URL", args.database_url),
         secret_key="bench-secret-key-0123456789abcdef",
-        vendor_tokens={"zencoder": "bench-zencoder-token-0123456789"},
+        vendor_values={"RECEIVER_ZENCODER_TOKEN": "bench-zencoder-token-0123456789"},
     )
     app = create_app(settings)
     upgrade(get_database(app).engine)

@@ -12,22 +12,21 @@ from pathlib import Path
 from flask import Flask
 
 from receiver.alerts import init_alerts
-from receiver.catalog import default_catalog
 from receiver.db import Database
 from receiver.errors import register_error_handlers
 from receiver.health import init_health
 from receiver.logs import configure_logging, init_request_logging
 from receiver.metrics import init_metrics
-from receiver.providers import build_providers
 from receiver.settings import Settings
 from receiver.throttle import init_throttles
+from receiver.vendors import build_providers, default_catalog, failure_vendors, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     # RECEIVER_INSTANCE_DIR moves the local data (SQLite file, generated secrets) elsewhere.
     app = Flask(__name__, instance_path=os.environ.get("RECEIVER_INSTANCE_DIR") or None)
     if settings is None:
-        settings = Settings.from_env(instance_path=app.instance_path)
+        settings = load_settings(instance_path=app.instance_path)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.extensions["settings"] = settings
     configure_logging(settings.secrets, json_lines=settings.log_format == "json")
@@ -46,9 +45,10 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         )
     Database(settings).init_app(app)
     init_throttles(app, settings)
-    app.extensions["providers"] = build_providers(settings)
     # Loaded and validated once: a malformed catalog stops start-up, not a request.
-    app.extensions["catalog"] = default_catalog()
+    catalog = app.extensions["catalog"] = default_catalog()
+    app.extensions["providers"] = build_providers(settings, catalog)
+    app.extensions["vendors"] = failure_vendors()
     init_alerts(app, settings)
     init_metrics(app)
     init_health(app)

@@ -33,7 +33,8 @@ from receiver.catalog.cli import codes
 from receiver.db import get_database, get_session, utcnow
 from receiver.migrate import current_revision, head_revision, upgrade
 from receiver.replay_cli import replay_command
-from receiver.settings import TOKEN_VARIABLES, SettingsError
+from receiver.settings import ADMIN_PASSWORD, SettingsError
+from receiver.vendors import SETTINGS
 
 # Where `receiver run` keeps the secrets it generates for a local install (see README); the same
 # folder as the Flask app's instance path.
@@ -331,9 +332,9 @@ def ensure_local_secrets(path: Path) -> None:
 
     The file is created with mode 0600; values already in the environment always win.
     """
-    wanted = ("RECEIVER_SECRET_KEY", *TOKEN_VARIABLES.values())
-    if not os.environ.get("RECEIVER_ADMIN_PASSWORD_HASH"):  # a hash and a password conflict
-        wanted += ("RECEIVER_ADMIN_PASSWORD",)
+    wanted = [setting.variable for setting in SETTINGS if setting.generated]
+    if os.environ.get("RECEIVER_ADMIN_PASSWORD_HASH"):  # a hash and a password conflict
+        wanted.remove(ADMIN_PASSWORD.variable)
     missing = [name for name in wanted if not os.environ.get(name)]
     if not missing:
         return

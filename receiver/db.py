@@ -10,13 +10,22 @@ from __future__ import annotations
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, g
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -76,9 +85,20 @@ def insert_for(dialect: str) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE run through a session changed (a CursorResult's count)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType}
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements (typed as the Table it is)."""
+    table: Table = model.__table__  # type: ignore[assignment]  # a FromClause to the stubs
+    return table
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -157,7 +177,9 @@ class Database:
 
 
 def get_database(app: Flask) -> Database:
-    return app.extensions["db"]
+    # Annotated rather than cast(): this runs several times per request.
+    database: Database = app.extensions["db"]
+    return database
 
 
 def get_session() -> Session:
@@ -166,7 +188,8 @@ def get_session() -> Session:
         from flask import current_app
 
         g.db_session = get_database(current_app).sessionmaker()
-    return g.db_session
+    session: Session = g.db_session
+    return session
 
 
 def _close_request_session(_exc: BaseException | None) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from receiver.ingest import receive
-from receiver.providers import AGORA_API_ERRORS
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
@@ -16,8 +15,9 @@ def notification(vendor: str) -> tuple[Response, int]:
     return jsonify(outcome.body), outcome.status
 
 
-@bp.post("/agora/api-errors")
-def agora_api_errors() -> tuple[Response, int]:
-    """Failed Agora Cloud Transcoding REST calls, reported by the caller's own code."""
-    outcome = receive(AGORA_API_ERRORS, request)
+# A vendor may have more than one endpoint (/hooks/agora/api-errors). Two segments rather than
+# one <path:…> rule: a path converter makes the router match every hook by regular expression.
+@bp.post("/<vendor>/<endpoint>")
+def vendor_endpoint(vendor: str, endpoint: str) -> tuple[Response, int]:
+    outcome = receive(f"{vendor}/{endpoint}", request)
     return jsonify(outcome.body), outcome.status

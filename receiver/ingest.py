@@ -28,9 +28,18 @@ from receiver.catalog import Catalog
 from receiver.db import get_database, get_session
 from receiver.logs import TOKEN_PARAMETER
 from receiver.metrics import Metrics, outcome_label
-from receiver.providers.base import IncomingRequest, Normalized, Provider, Rejection
+from receiver.records import (
+    ClassifiedFailure,
+    ClassifiedJob,
+    ClassifiedNotification,
+    IncomingRequest,
+    NewFailure,
+    Normalized,
+    Rejection,
+)
 from receiver.storage import RawNotification, Saved, save_accepted, save_rejected
 from receiver.throttle import refusal_limit
+from receiver.vendors.base import Provider
 
 # Headers that carry credentials are never stored (nor logged); everything else is kept so a
 # notification can be inspected and replayed as it came.
@@ -98,20 +107,13 @@ def _receive(vendor: str, request: Request) -> Outcome:
     except Rejection as rejection:
         return _reject(session, raw, rejection, auth="passed")
 
-    classify(provider.vendor, normalized)
+    classified = classify(normalized)
     with get_database(current_app).write_turn:
-        result = save_accepted(
-            session,
-            raw,
-            normalized,
-            provider.state_rank,
-            http_status=provider.accepted_status,
-            vendor=provider.vendor,
-        )
+        result = save_accepted(session, raw, classified, http_status=provider.accepted_status)
         # Groups and alerts join the same transaction: sent only for failures that were committed.
         triage_new(session, result.saved)
         session.commit()  # durably stored before we answer 2xx
-    _count_new_failures(provider.vendor, normalized)
+    _count_new_failures(result.new_failures)
     if result.duplicate:
         return Outcome(200, {"status": "duplicate", "id": result.notification_id})
     return Outcome(
@@ -128,26 +130,33 @@ def triage_new(session: Session, saved: Saved) -> None:
         recover_jobs(session, rules, saved.recoveries)
 
 
-def _count_new_failures(vendor: str, normalized: Normalized) -> None:
+def _count_new_failures(new_failures: tuple[NewFailure, ...]) -> None:
     # Only failures this notification created count; a repeat of a known failure does not.
     failures = current_app.extensions["metrics"].failures
-    for report in normalized.failures():
-        if report.stored_id is not None:
-            entry = report.classification
-            failures.labels(vendor, entry.category, entry.severity).inc()
+    for failure in new_failures:
+        failures.labels(failure.vendor, failure.category, failure.severity).inc()
 
 
-def classify(vendor: str, normalized: Normalized) -> None:
-    """Attach the catalog's entry to every failure (unknown codes get the `unknown` entry).
+def classify(normalized: Normalized) -> ClassifiedNotification:
+    """Read every failure's code in the catalog (unknown codes get the `unknown` entry).
 
-    A code the catalog calls ``ok`` is news, not a failure, and is dropped: which stop reasons
+    A code the catalog calls ``ok`` is news, not a failure, and is left out: which stop reasons
     or states are normal (Agora's "Stop request", KVS STATUS_SUCCESS) is data, not code.
     """
     catalog: Catalog = current_app.extensions["catalog"]
+    jobs = []
     for job in normalized.jobs:
+        failures = []
         for report in job.failures:
-            report.classification = catalog.lookup(vendor, report.code)
-        job.failures = [r for r in job.failures if r.classification.category != "ok"]
+            entry = catalog.lookup(normalized.vendor, report.code)
+            if entry.category != "ok":
+                failures.append(
+                    ClassifiedFailure(
+                        report, entry.name, entry.category, entry.severity, entry.retryable
+                    )
+                )
+        jobs.append(ClassifiedJob(job, tuple(failures)))
+    return ClassifiedNotification(normalized, tuple(jobs))
 
 
 def read_raw(

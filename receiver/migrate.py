@@ -45,8 +45,9 @@ def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str)
     """
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
-        if sqlite:  # a PRAGMA inside a transaction is ignored: on the raw, idle connection
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        raw = connection.connection.driver_connection
+        if sqlite and raw is not None:  # a PRAGMA in a transaction is ignored: on the idle one
+            raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
                 step(alembic_config(connection=connection), revision)
@@ -55,8 +56,8 @@ def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str)
                 ):
                     raise RuntimeError(f"migration left rows without their parent: {broken[:5]}")
         finally:
-            if sqlite:
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            if sqlite and raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def head_revision() -> str | None:

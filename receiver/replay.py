@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from flask import current_app
 from sqlalchemy import select
@@ -33,14 +33,9 @@ from werkzeug.http import parse_options_header
 from receiver.db import utcnow
 from receiver.ingest import Outcome, classify, rejection_outcome, triage_new
 from receiver.models import Failure, Notification, ReplayEvent
-from receiver.providers.base import (
-    IncomingRequest,
-    Normalized,
-    Provider,
-    Rejection,
-    SharedTokenProvider,
-)
+from receiver.records import ClassifiedNotification, IncomingRequest, Normalized, Rejection
 from receiver.storage import bounded_key, save_normalized
+from receiver.vendors.base import Provider, SharedTokenProvider
 
 #: Why a notification cannot be replayed, as words (counted by `receiver replay`).
 VENDOR_DISABLED = "vendor_disabled"
@@ -134,12 +129,12 @@ def preview(session: Session, notification: Notification) -> Preview:
     if not allowed.allowed:
         return Preview(allowed, "refused", allowed.explanation)
     try:
-        verified, normalized = _verified_and_parsed(notification)
+        verified, classified = _verified_and_parsed(notification)
     except _Refused as refused:
         return Preview(allowed, "refused", refused.message)
     except Rejection as rejection:
         return Preview(allowed, "rejected", f"still refused: {rejection.message}")
-    duplicate_of = _duplicate_of(session, notification, normalized)
+    duplicate_of = _duplicate_of(session, notification, classified.normalized)
     if duplicate_of is not None:
         return Preview(
             allowed,
@@ -148,23 +143,23 @@ def preview(session: Session, notification: Notification) -> Preview:
             verified,
             duplicate_of=duplicate_of,
         )
-    reports = [(job, report) for job in normalized.jobs for report in job.failures]
-    keys = [bounded_key(report.fingerprint) for _job, report in reports]
+    failures = [(job.update, failure) for job in classified.jobs for failure in job.failures]
+    keys = [bounded_key(failure.report.fingerprint) for _job, failure in failures]
     known = set(session.scalars(select(Failure.fingerprint).where(Failure.fingerprint.in_(keys))))
     new = [
         {
-            "code": report.code,
-            "code_name": report.classification.name if report.classification else None,
-            "category": report.classification.category if report.classification else None,
-            "severity": report.classification.severity if report.classification else None,
+            "code": failure.report.code,
+            "code_name": failure.code_name,
+            "category": failure.category,
+            "severity": failure.severity,
             "job": job.external_id,
-            "message": report.message,
+            "message": failure.report.message,
         }
-        for job, report in reports
-        if bounded_key(report.fingerprint) not in known
+        for job, failure in failures
+        if bounded_key(failure.report.fingerprint) not in known
     ]
     what = f"would create {len(new)} failure" + ("" if len(new) == 1 else "s")
-    return Preview(allowed, "replay", what, verified, new, known_failures=len(reports) - len(new))
+    return Preview(allowed, "replay", what, verified, new, known_failures=len(failures) - len(new))
 
 
 def replay(session: Session, notification: Notification, actor: str) -> Outcome:
@@ -179,8 +174,8 @@ def replay(session: Session, notification: Notification, actor: str) -> Outcome:
         return _refusal(allowed)
     provider = _providers()[notification.vendor]
     try:
-        verified, normalized = _verified_and_parsed(notification)
-        for action in normalized.before_store:
+        verified, classified = _verified_and_parsed(notification)
+        for action in classified.normalized.before_store:
             action()
     except _Refused as refused:
         _record(session, notification, actor, "refused", refused.message)
@@ -192,23 +187,18 @@ def replay(session: Session, notification: Notification, actor: str) -> Outcome:
         _record(session, notification, actor, "rejected", rejection.message)
         return rejection_outcome(rejection, notification.id)
     notification.replayed_at = utcnow()
-    duplicate_of = _duplicate_of(session, notification, normalized)
+    duplicate_of = _duplicate_of(session, notification, classified.normalized)
     if duplicate_of is not None:
         notification.reason = f"replayed: a duplicate of notification {duplicate_of}"
         _record(session, notification, actor, "duplicate", verified)
         return Outcome(200, {"status": "duplicate", "id": duplicate_of})
     if notification.status == "rejected":
-        notification.dedup_key = bounded_key(normalized.dedup_key)
+        notification.dedup_key = bounded_key(classified.normalized.dedup_key)
         notification.status, notification.reason, notification.errors = "stored", None, None
         notification.reason_code = None
         notification.http_status = provider.accepted_status
     saved = save_normalized(
-        session.connection(),
-        provider.vendor,
-        notification.id,
-        normalized,
-        provider.state_rank,
-        notification.received_at,
+        session.connection(), notification.id, classified, notification.received_at
     )
     triage_new(session, saved)
     created = len(saved.new_failures)
@@ -228,7 +218,7 @@ class _Refused(Exception):
         self.message = message
 
 
-def _verified_and_parsed(notification: Notification) -> tuple[str, Normalized]:
+def _verified_and_parsed(notification: Notification) -> tuple[str, ClassifiedNotification]:
     """Verify the stored credentials again, then decode, validate, normalize and classify."""
     provider = _providers()[notification.vendor]
     request = stored_request(notification)
@@ -236,9 +226,7 @@ def _verified_and_parsed(notification: Notification) -> tuple[str, Normalized]:
         verified = provider.reverify(request, notification.received_at, notification.auth)
     except Rejection as rejection:
         raise _Refused(f"its credentials do not verify again: {rejection.message}") from None
-    normalized = provider.parse(request)
-    classify(provider.vendor, normalized)
-    return verified, normalized
+    return verified, classify(provider.parse(request))
 
 
 def stored_request(notification: Notification) -> IncomingRequest:
@@ -288,4 +276,4 @@ def _record(
 
 
 def _providers() -> Mapping[str, Provider]:
-    return current_app.extensions["providers"]
+    return cast(Mapping[str, Provider], current_app.extensions["providers"])

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
+from receiver.db import rowcount
 from receiver.models import Failure, Job, Notification
 
 DURATION = re.compile(r"^\s*(\d+)\s*([dhw])\s*$")
@@ -33,7 +34,7 @@ def parse_duration(text: str) -> timedelta:
 @dataclass(frozen=True)
 class Target:
     name: str
-    model: type
+    model: type[Failure] | type[Notification] | type[Job]
     condition: Callable[[datetime], ColumnElement[bool]]
 
 
@@ -60,6 +61,7 @@ def count(session: Session, cutoff: datetime) -> dict[str, int]:
         target.name: session.scalar(
             select(func.count()).select_from(target.model).where(target.condition(cutoff))
         )
+        or 0
         for target in TARGETS
     }
 
@@ -82,14 +84,16 @@ def prune(
                 .limit(batch_size)
                 .scalar_subquery()
             )
-            result = session.execute(
-                delete(target.model)
-                .where(target.model.id.in_(batch))
-                .execution_options(synchronize_session=False)
+            rows = rowcount(
+                session.execute(
+                    delete(target.model)
+                    .where(target.model.id.in_(batch))
+                    .execution_options(synchronize_session=False)
+                )
             )
             session.commit()
-            if not result.rowcount:
+            if not rows:
                 break
-            deleted[target.name] += result.rowcount
-            on_batch(target.name, result.rowcount)
+            deleted[target.name] += rows
+            on_batch(target.name, rows)
     return deleted

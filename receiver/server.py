@@ -9,6 +9,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from receiver.logs import escape_control
+from receiver.settings import GUNICORN_THREADS, GUNICORN_TIMEOUT
 
 # The access log shows the path without the query string: a `?token=` must never be logged.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms "%(a)s"'
@@ -22,7 +23,9 @@ class AccessLogger(Logger):
     gunicorn.conf.py names it as ``logger_class``.
     """
 
-    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+    def atoms(  # type: ignore[override]  # the stubs' _AtomsDict is private to them
+        self, resp: Any, req: Any, environ: Any, request_time: Any
+    ) -> dict[str, Any]:
         return {
             name: escape_control(value) if isinstance(value, str) else value
             for name, value in super().atoms(resp, req, environ, request_time).items()
@@ -39,7 +42,8 @@ class EmbeddedServer(BaseApplication):
         for name, value in self.options.items():
             self.cfg.set(name, value)
 
-    def load(self) -> Flask:
+    # Flask is a WSGI app; the stubs' start_response type is narrower than the one Flask takes.
+    def load(self) -> Flask:  # type: ignore[override]
         return self.application
 
 
@@ -50,8 +54,8 @@ def serve(app: Flask, bind: str, workers: int) -> None:
             "bind": bind,
             "workers": workers,
             "worker_class": "gthread",
-            "threads": 4,
-            "timeout": 30,
+            "threads": GUNICORN_THREADS.default,
+            "timeout": GUNICORN_TIMEOUT.default,
             "accesslog": "-",
             "access_log_format": ACCESS_LOG_FORMAT,
             "logger_class": AccessLogger,

@@ -1,4 +1,9 @@
-"""Every setting of the receiver, read from the environment once and validated.
+"""Every setting of the receiver, declared once and read from the environment once.
+
+A :class:`Setting` says everything about one environment variable: how it is parsed, its
+default, what it means and whether it is a secret. The core settings are declared here, each
+vendor's in its folder (``receiver/vendors/<vendor>/``); the README's Configuration table is
+made from the declarations (``scripts/settings_table.py``), and a test fails when it differs.
 
 A bad value stops start-up with a single :class:`SettingsError` line naming the variable,
 because an operator reading a crash loop in journald needs the cause, not a traceback.
@@ -8,37 +13,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
 from limits.errors import ConfigurationError
-from limits.storage import storage_from_string
+from limits.storage import Storage, storage_from_string
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-#: Vendors whose notifications are authenticated with a shared token, and the variable holding it.
-TOKEN_VARIABLES = {
-    "zencoder": "RECEIVER_ZENCODER_TOKEN",
-    "lightflow": "RECEIVER_LIGHTFLOW_TOKEN",
-}
-
-#: Vendors that sign their requests, and the variable holding the signing secret.
-SIGNING_VARIABLES = {
-    "agora": "RECEIVER_AGORA_SECRET",
-    "kvs": "RECEIVER_KVS_SECRET",
-}
-#: SNS topics we accept messages from (comma-separated ARNs); unset = SNS disabled.
-SNS_TOPICS_VARIABLE = "RECEIVER_SNS_TOPIC_ARNS"
-VENDOR_VARIABLES = (
-    *TOKEN_VARIABLES.values(),
-    *SIGNING_VARIABLES.values(),
-    SNS_TOPICS_VARIABLE,
-)
+T = TypeVar("T")
 
 # A shared secret shorter than this is guessable; refuse it rather than run insecurely.
 MIN_SECRET_LENGTH = 16
@@ -49,244 +37,107 @@ class SettingsError(Exception):
     """A setting is missing or invalid; the message is one line meant for the operator."""
 
 
+#: Reads a variable's text (never empty) into its value, or None for "the default"; raises
+#: SettingsError naming the variable.
+Parser = Callable[[str, str], T | None]
+
+
 @dataclass(frozen=True)
-class Settings:
-    database_url: str
-    secret_key: str
-    vendor_tokens: Mapping[str, str] = field(default_factory=dict)
-    agora_secret: str | None = None
-    kvs_secret: str | None = None  # whsec_<base64>, as Standard Webhooks writes it
-    sns_topic_arns: tuple[str, ...] = ()
-    max_body_bytes: int = 1024 * 1024
-    retry_after_seconds: int = 30
-    db_pool_size: int = 5
-    db_pool_timeout: float = 5.0
-    sqlite_busy_timeout: float = 5.0
-    # The admin (pages and JSON API) is enabled only when a password or its hash is configured.
-    admin_user: str = "admin"
-    admin_password: str | None = None
-    admin_password_hash: str | None = None
-    admin_login_limit: str = "10 per minute"
-    # Reverse proxies in front of us whose X-Forwarded-* headers are trusted (ProxyFix hops).
-    trusted_proxies: int = 0
-    # Where rate limits count (the admin login throttle, refused rows per sender): a `limits`
-    # storage URI; memory:// is per process, redis://… is shared by every process and host.
-    limiter_storage: str = "memory://"
-    # A notification refused before (or at) authentication keeps this much of its body, and
-    # one sender address may leave this many such rows per vendor; beyond: counted, not stored.
-    refused_prefix_bytes: int = 4096
-    refused_limit: str = "60 per minute"
-    # Seconds a request body may take to arrive (under gunicorn) before the request gets 408.
-    body_timeout_seconds: float = 10.0
-    # Bearer token /metrics asks for; None = public.
-    metrics_token: str | None = None
-    # Alerts (receiver/alerts/): the rules file (None = the packaged default), the address that
-    # links in messages point to, and the outbox worker's timing.
-    alert_rules: str | None = None
-    public_url: str = "http://127.0.0.1:8000"
-    alert_lease_seconds: float = 60.0
-    alert_max_age_seconds: float = 24 * 3600.0
-    worker_poll_seconds: float = 1.0
-    # One JSON object per log line (production) or readable text (development).
-    log_format: str = "json"
+class Setting(Generic[T]):
+    """One environment variable, declared once."""
+
+    variable: str
+    #: What it means, for the README's Configuration table.
+    description: str
+    default: T
+    #: None for a variable read elsewhere (gunicorn.conf.py, prometheus_client, the alert
+    #: rules file), declared here so that it is documented with the rest.
+    parse: Parser[T] | None = None
+    #: Never logged: its value joins the log redaction filter.
+    secret: bool = False
+    #: How the README shows the default when the value alone says too little.
+    shown_default: str | None = None
+    #: `receiver run` generates one into instance/receiver.env when it is not set.
+    generated: bool = False
+    #: Unset is an error, with this advice.
+    required: str | None = None
+
+    def read(self, environ: Mapping[str, str]) -> T:
+        raw = environ.get(self.variable, "")
+        if raw == "" or self.parse is None:
+            if self.required:
+                raise SettingsError(f"{self.variable} is not set: {self.required}")
+            return self.default
+        value = self.parse(self.variable, raw)
+        return self.default if value is None else value
+
+    def value(self, settings: Settings) -> T:
+        """A vendor setting's value in ``settings``."""
+        return cast(T, settings.vendor_values.get(self.variable, self.default))
 
     @property
-    def admin_enabled(self) -> bool:
-        return bool(self.admin_password or self.admin_password_hash)
-
-    @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, instance_path: str | Path = "instance"
-    ) -> Settings:
-        env = os.environ if environ is None else environ
-        database_url = _check_database_url(
-            env.get("DATABASE_URL") or default_sqlite_url(instance_path)
-        )
-
-        secret_key = env.get("RECEIVER_SECRET_KEY", "")
-        if not secret_key:
-            raise SettingsError(
-                "RECEIVER_SECRET_KEY is not set: every process of one receiver needs the same "
-                "long random key (new ones: `python -c 'import secrets; "
-                "print(secrets.token_urlsafe(32))'`)"
-            )
-        _check_secret("RECEIVER_SECRET_KEY", secret_key)
-
-        tokens = {}
-        for vendor, variable in TOKEN_VARIABLES.items():
-            if token := env.get(variable, ""):
-                _check_secret(variable, token)
-                tokens[vendor] = token
-        agora_secret = env.get(SIGNING_VARIABLES["agora"]) or None
-        if agora_secret:
-            _check_secret(SIGNING_VARIABLES["agora"], agora_secret)
-        kvs_secret = env.get(SIGNING_VARIABLES["kvs"]) or None
-        if kvs_secret:
-            _check_whsec(SIGNING_VARIABLES["kvs"], kvs_secret)
-        sns_topic_arns = _sns_topic_arns(env.get(SNS_TOPICS_VARIABLE, ""))
-        if not (tokens or agora_secret or kvs_secret or sns_topic_arns):
-            raise SettingsError(
-                "no vendor is enabled: set at least one of " + ", ".join(VENDOR_VARIABLES)
-            )
-
-        return cls(
-            database_url=database_url,
-            secret_key=secret_key,
-            vendor_tokens=tokens,
-            agora_secret=agora_secret,
-            kvs_secret=kvs_secret,
-            sns_topic_arns=sns_topic_arns,
-            max_body_bytes=_positive_int(env, "RECEIVER_MAX_BODY_BYTES", 1024 * 1024),
-            retry_after_seconds=_positive_int(env, "RECEIVER_RETRY_AFTER_SECONDS", 30),
-            db_pool_size=_positive_int(env, "RECEIVER_DB_POOL_SIZE", 5),
-            db_pool_timeout=_positive_float(env, "RECEIVER_DB_POOL_TIMEOUT", 5.0),
-            sqlite_busy_timeout=_positive_float(env, "RECEIVER_SQLITE_BUSY_TIMEOUT", 5.0),
-            **_admin_settings(env),
-            trusted_proxies=_positive_int(env, "RECEIVER_TRUSTED_PROXIES", 0, minimum=0),
-            log_format=_choice(env, "RECEIVER_LOG_FORMAT", ("json", "text")),
-            **_abuse_settings(env),
-            **_alert_settings(env),
-        )
-
-    def __repr__(self) -> str:
-        # Secrets must never reach a log line, even through a debug print of the settings.
-        url = make_url(self.database_url).render_as_string(hide_password=True)
-        return f"Settings(database_url={url!r}, vendors={self.enabled_vendors})"
-
-    @property
-    def enabled_vendors(self) -> list[str]:
-        signed = {"agora": self.agora_secret, "kvs": self.kvs_secret, "sns": self.sns_topic_arns}
-        return sorted([*self.vendor_tokens, *(vendor for vendor, on in signed.items() if on)])
-
-    @property
-    def secrets(self) -> list[str]:
-        """Every configured secret, for the log redaction filter."""
-        return [
-            self.secret_key,
-            *self.vendor_tokens.values(),
-            *(
-                s
-                for s in (
-                    self.agora_secret,
-                    self.kvs_secret,
-                    self.admin_password,
-                    self.metrics_token,
-                )
-                if s
-            ),
-        ]
+    def default_text(self) -> str:
+        if self.shown_default is not None:
+            return self.shown_default
+        value: object = self.default
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return "unset" if value is None else f"`{value}`"
 
 
-def default_sqlite_url(instance_path: str | Path) -> str:
-    return f"sqlite:///{Path(instance_path).resolve() / 'receiver.sqlite3'}"
+# --- parsers --------------------------------------------------------------------------------------
 
 
-def _check_database_url(url: str) -> str:
-    """Validate the URL and pick psycopg 3 for a bare postgresql:// (SQLAlchemy's default is
-    psycopg2, which is not installed)."""
-    if url.startswith("postgres://"):  # Heroku-style alias
-        url = "postgresql://" + url.removeprefix("postgres://")
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        # Never echo the URL: it may hold a password.
-        raise SettingsError("DATABASE_URL is not a valid database URL") from None
-    backend = parsed.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
-        raise SettingsError(f"DATABASE_URL must be sqlite:// or postgresql://, not {backend}://")
-    if backend == "postgresql" and parsed.drivername == "postgresql":
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return url
+def text(variable: str, raw: str) -> str | None:
+    return raw.strip() or None
 
 
-def _check_secret(variable: str, value: str) -> None:
-    if len(value) < MIN_SECRET_LENGTH:
+def shared_secret(variable: str, raw: str) -> str:
+    if len(raw) < MIN_SECRET_LENGTH:
         raise SettingsError(f"{variable} is too short: use at least {MIN_SECRET_LENGTH} characters")
+    return raw
 
 
-def _admin_settings(env: Mapping[str, str]) -> dict[str, str | None]:
-    """Admin credentials: a plain password (compared in constant time) or a werkzeug hash."""
-    user = env.get("RECEIVER_ADMIN_USER", "").strip() or "admin"
-    password = env.get("RECEIVER_ADMIN_PASSWORD") or None
-    password_hash = env.get("RECEIVER_ADMIN_PASSWORD_HASH") or None
-    if password and password_hash:
-        raise SettingsError("set RECEIVER_ADMIN_PASSWORD or RECEIVER_ADMIN_PASSWORD_HASH, not both")
-    if password:
-        _check_secret("RECEIVER_ADMIN_PASSWORD", password)
-    if password_hash:
-        method = password_hash.split("$", 1)[0].split(":", 1)[0]
-        if password_hash.count("$") != 2 or method not in ("scrypt", "pbkdf2"):
-            raise SettingsError(
-                "RECEIVER_ADMIN_PASSWORD_HASH is not a werkzeug password hash "
-                "(make one with `python -c 'from werkzeug.security import "
-                "generate_password_hash as g; print(g(input()))'`)"
-            )
-    limit = env.get("RECEIVER_ADMIN_LOGIN_LIMIT", "").strip() or "10 per minute"
-    try:
-        parse_rate_limit(limit)
-    except ValueError:
-        raise SettingsError(
-            f"RECEIVER_ADMIN_LOGIN_LIMIT must be a rate like '10 per minute', not {limit!r}"
-        ) from None
-    return {
-        "admin_user": user,
-        "admin_password": password,
-        "admin_password_hash": password_hash,
-        "admin_login_limit": limit,
-    }
-
-
-def _check_whsec(variable: str, value: str) -> None:
+def standard_webhooks_secret(variable: str, raw: str) -> str:
     """Standard Webhooks secrets are ``whsec_`` + base64 of at least 24 random bytes."""
-    encoded = value.removeprefix("whsec_")
     try:
-        key = base64.b64decode(encoded, validate=True)
+        key = base64.b64decode(raw.removeprefix("whsec_"), validate=True)
     except (binascii.Error, ValueError):
         key = b""
-    if not value.startswith("whsec_") or len(key) < 24:
+    if not raw.startswith("whsec_") or len(key) < 24:
         raise SettingsError(
             f"{variable} must be whsec_ followed by the base64 of at least 24 random bytes "
             "(see the README for a command that makes one)"
         )
+    return raw
 
 
-def _sns_topic_arns(raw: str) -> tuple[str, ...]:
+def sns_topic_arns(variable: str, raw: str) -> tuple[str, ...] | None:
     arns = tuple(arn.strip() for arn in raw.split(",") if arn.strip())
     for arn in arns:
         if not SNS_TOPIC_ARN.fullmatch(arn):
             raise SettingsError(
-                f"{SNS_TOPICS_VARIABLE}: {arn[:100]!r} is not an SNS topic ARN "
+                f"{variable}: {arn[:100]!r} is not an SNS topic ARN "
                 "(arn:aws:sns:<region>:<account>:<topic>)"
             )
-    return arns
+    return arns or None
 
 
-def _positive_int(env: Mapping[str, str], variable: str, default: int, minimum: int = 1) -> int:
-    raw = env.get(variable)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{variable} must be a whole number, not {raw!r}") from None
-    if value < minimum:
-        bound = "greater than zero" if minimum == 1 else f"at least {minimum}"
-        raise SettingsError(f"{variable} must be {bound}, not {raw!r}")
-    return value
+def whole_number(minimum: int = 1) -> Parser[int]:
+    def parse(variable: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{variable} must be a whole number, not {raw!r}") from None
+        if value < minimum:
+            bound = "greater than zero" if minimum == 1 else f"at least {minimum}"
+            raise SettingsError(f"{variable} must be {bound}, not {raw!r}")
+        return value
+
+    return parse
 
 
-def _choice(env: Mapping[str, str], variable: str, choices: tuple[str, ...]) -> str:
-    """One of ``choices`` (the first is the default)."""
-    value = (env.get(variable) or choices[0]).strip().lower()
-    if value not in choices:
-        raise SettingsError(f"{variable} must be one of {', '.join(choices)}, not {value!r}")
-    return value
-
-
-def _positive_float(env: Mapping[str, str], variable: str, default: float) -> float:
-    raw = env.get(variable)
-    if raw is None or raw == "":
-        return default
+def positive_number(variable: str, raw: str) -> float:
     try:
         value = float(raw)
     except ValueError:
@@ -296,56 +147,432 @@ def _positive_float(env: Mapping[str, str], variable: str, default: float) -> fl
     return value
 
 
-def _rate(env: Mapping[str, str], variable: str, default: str) -> str:
-    value = env.get(variable, "").strip() or default
+def one_of(*choices: str) -> Parser[str]:
+    def parse(variable: str, raw: str) -> str | None:
+        value = raw.strip().lower()
+        if value and value not in choices:
+            raise SettingsError(f"{variable} must be one of {', '.join(choices)}, not {value!r}")
+        return value or None
+
+    return parse
+
+
+def database_url(variable: str, raw: str) -> str:
+    """Validate the URL and pick psycopg 3 for a bare postgresql:// (SQLAlchemy's default is
+    psycopg2, which is not installed)."""
+    url = raw
+    if url.startswith("postgres://"):  # Heroku-style alias
+        url = "postgresql://" + url.removeprefix("postgres://")
     try:
-        parse_rate_limit(value)
+        parsed = make_url(url)
+    except ArgumentError:
+        # Never echo the URL: it may hold a password.
+        raise SettingsError(f"{variable} is not a valid database URL") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise SettingsError(f"{variable} must be sqlite:// or postgresql://, not {backend}://")
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def password_hash(variable: str, raw: str) -> str:
+    method = raw.split("$", 1)[0].split(":", 1)[0]
+    if raw.count("$") != 2 or method not in ("scrypt", "pbkdf2"):
+        raise SettingsError(
+            f"{variable} is not a werkzeug password hash "
+            "(make one with `python -c 'from werkzeug.security import "
+            "generate_password_hash as g; print(g(input()))'`)"
+        )
+    return raw
+
+
+def rate_limit(variable: str, raw: str) -> str | None:
+    limit = raw.strip()
+    if not limit:
+        return None
+    try:
+        parse_rate_limit(limit)
     except ValueError:
-        raise SettingsError(f"{variable} must be a rate like '{default}', not {value!r}") from None
-    return value
+        raise SettingsError(
+            f"{variable} must be a rate like '10 per minute', not {limit!r}"
+        ) from None
+    return limit
 
 
-def _abuse_settings(env: Mapping[str, str]) -> dict[str, object]:
-    """What bounds an unauthenticated sender: stored refusals, slow bodies, the limiter's
-    storage; and who may read /metrics."""
-    storage = env.get("RECEIVER_LIMITER_STORAGE", "").strip() or "memory://"
+def limiter_storage(variable: str, raw: str) -> str | None:
+    storage = raw.strip()
+    if not storage:
+        return None
     try:
-        storage_from_string(storage)
+        usable = isinstance(storage_from_string(storage), Storage)  # not an asyncio one
+        problem = "an asyncio storage"
     except (ConfigurationError, ValueError) as error:
+        usable, problem = False, error.__class__.__name__
+    if not usable:
         # The URI may carry a password: name the scheme only.
         raise SettingsError(
-            f"RECEIVER_LIMITER_STORAGE: cannot use {storage.split(':', 1)[0]!r} storage "
-            f"({error.__class__.__name__}); use memory:// or redis://host:6379 "
+            f"{variable}: cannot use {storage.split(':', 1)[0]!r} storage "
+            f"({problem}); use memory:// or redis://host:6379 "
             "(pip install 'video-failure-receiver[redis]')"
-        ) from None
-    metrics_token = env.get("RECEIVER_METRICS_TOKEN") or None
-    if metrics_token:
-        _check_secret("RECEIVER_METRICS_TOKEN", metrics_token)
-    return {
-        "limiter_storage": storage,
-        "refused_prefix_bytes": _positive_int(env, "RECEIVER_REFUSED_PREFIX_BYTES", 4096),
-        "refused_limit": _rate(env, "RECEIVER_REFUSED_LIMIT", "60 per minute"),
-        "body_timeout_seconds": _positive_float(env, "RECEIVER_BODY_TIMEOUT_SECONDS", 10.0),
-        "metrics_token": metrics_token,
-    }
+        )
+    return storage
 
 
-def _alert_settings(env: Mapping[str, str]) -> dict[str, object]:
-    rules = env.get("RECEIVER_ALERT_RULES", "").strip() or None
-    if rules is not None and not Path(rules).is_file():
-        raise SettingsError(f"RECEIVER_ALERT_RULES: no such file {rules!r}")
-    public_url = env.get("RECEIVER_PUBLIC_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000"
-    parsed = urlsplit(public_url)
+def existing_file(variable: str, raw: str) -> str | None:
+    path = raw.strip()
+    if path and not Path(path).is_file():
+        raise SettingsError(f"{variable}: no such file {path!r}")
+    return path or None
+
+
+def http_url(variable: str, raw: str) -> str | None:
+    url = raw.strip().rstrip("/")
+    if not url:
+        return None
+    parsed = urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise SettingsError(
-            f"RECEIVER_PUBLIC_URL must be an http(s) URL like https://receiver.example.com, "
-            f"not {public_url!r}"
+            f"{variable} must be an http(s) URL like https://receiver.example.com, not {url!r}"
         )
-    lease = _positive_float(env, "RECEIVER_ALERT_LEASE_SECONDS", 60.0)
-    return {
-        "alert_rules": rules,
-        "public_url": public_url,
-        "alert_lease_seconds": lease,
-        "alert_max_age_seconds": _positive_float(env, "RECEIVER_ALERT_MAX_AGE_SECONDS", 86400.0),
-        "worker_poll_seconds": _positive_float(env, "RECEIVER_WORKER_POLL_SECONDS", 1.0),
-    }
+    return url
+
+
+# --- the core settings ------------------------------------------------------------------------------
+
+DATABASE_URL = Setting[str | None](
+    "DATABASE_URL",
+    "`sqlite:///path` or `postgresql://user:pw@host/db` (psycopg 3)",
+    None,
+    database_url,
+    shown_default="`sqlite:///<repo>/instance/receiver.sqlite3`",
+)
+SECRET_KEY = Setting[str](
+    "RECEIVER_SECRET_KEY",
+    "signs sessions",
+    "",
+    shared_secret,
+    secret=True,
+    shown_default="— (required; `receiver run` generates one)",
+    generated=True,
+    required=(
+        "every process of one receiver needs the same long random key (new ones: "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+    ),
+)
+MAX_BODY_BYTES = Setting(
+    "RECEIVER_MAX_BODY_BYTES", "larger bodies get 413", 1024 * 1024, whole_number()
+)
+RETRY_AFTER_SECONDS = Setting(
+    "RECEIVER_RETRY_AFTER_SECONDS", "`Retry-After` on 503", 30, whole_number()
+)
+DB_POOL_SIZE = Setting(
+    "RECEIVER_DB_POOL_SIZE",
+    "PostgreSQL connections per process (plus as many overflow)",
+    5,
+    whole_number(),
+)
+DB_POOL_TIMEOUT = Setting(
+    "RECEIVER_DB_POOL_TIMEOUT",
+    "seconds to wait for a connection before answering 503",
+    5.0,
+    positive_number,
+)
+SQLITE_BUSY_TIMEOUT = Setting(
+    "RECEIVER_SQLITE_BUSY_TIMEOUT",
+    "seconds a SQLite writer waits for the lock",
+    5.0,
+    positive_number,
+)
+ADMIN_USER = Setting(
+    "RECEIVER_ADMIN_USER", "the operator's user name (admin pages and JSON API)", "admin", text
+)
+ADMIN_PASSWORD = Setting[str | None](
+    "RECEIVER_ADMIN_PASSWORD",
+    "≥ 16 characters, compared in constant time",
+    None,
+    shared_secret,
+    secret=True,
+    shown_default="unset = admin disabled (503); `receiver run` generates one",
+    generated=True,
+)
+ADMIN_PASSWORD_HASH = Setting[str | None](
+    "RECEIVER_ADMIN_PASSWORD_HASH",
+    "instead of the password: a werkzeug hash (`scrypt:…` / `pbkdf2:…`)",
+    None,
+    password_hash,
+)
+ADMIN_LOGIN_LIMIT = Setting(
+    "RECEIVER_ADMIN_LOGIN_LIMIT",
+    "failed logins (form or Basic) allowed per client address (per process, unless "
+    "`RECEIVER_LIMITER_STORAGE` is shared)",
+    "10 per minute",
+    rate_limit,
+)
+TRUSTED_PROXIES = Setting(
+    "RECEIVER_TRUSTED_PROXIES",
+    "reverse proxies whose `X-Forwarded-For/-Proto/-Host` are trusted (then the session cookie "
+    "is `Secure` over HTTPS); a warning is logged once when requests do not fit it",
+    0,
+    whole_number(minimum=0),
+)
+LIMITER_STORAGE = Setting(
+    "RECEIVER_LIMITER_STORAGE",
+    "where rate limits count (login throttle, refusals per sender): a [`limits` storage "
+    "URI](https://limits.readthedocs.io/en/stable/storage.html); `memory://` is per process, "
+    "`redis://host:6379` is shared by every process and host "
+    "(`pip install 'video-failure-receiver[redis]'`)",
+    "memory://",
+    limiter_storage,
+)
+REFUSED_PREFIX_BYTES = Setting(
+    "RECEIVER_REFUSED_PREFIX_BYTES",
+    "body bytes kept of a notification refused at authentication (401, 403, unchecked 413)",
+    4096,
+    whole_number(),
+)
+REFUSED_LIMIT = Setting(
+    "RECEIVER_REFUSED_LIMIT",
+    "such refusals stored per sender address and endpoint; beyond: answered and counted, "
+    "not stored",
+    "60 per minute",
+    rate_limit,
+)
+BODY_TIMEOUT_SECONDS = Setting(
+    "RECEIVER_BODY_TIMEOUT_SECONDS",
+    "a request body not received within this (under gunicorn) gets 408 and frees its thread",
+    10.0,
+    positive_number,
+)
+METRICS_TOKEN = Setting[str | None](
+    "RECEIVER_METRICS_TOKEN",
+    "bearer token `/metrics` asks for (≥ 16 characters): `Authorization: Bearer …`",
+    None,
+    shared_secret,
+    secret=True,
+    shown_default="unset = `/metrics` public",
+)
+ALERT_RULES = Setting[str | None](
+    "RECEIVER_ALERT_RULES",
+    "alert rules file (TOML), validated at start-up",
+    None,
+    existing_file,
+    shown_default="the packaged `receiver/alerts/default_rules.toml`",
+)
+ALERT_URLS = Setting[str | None](
+    "RECEIVER_ALERT_URLS",
+    "Apprise URLs, space-separated (read by the default rules as `${RECEIVER_ALERT_URLS}`)",
+    None,
+    shown_default="unset = chat/webhook alerts off",
+)
+PAGERDUTY_ROUTING_KEY = Setting[str | None](
+    "RECEIVER_PAGERDUTY_ROUTING_KEY",
+    "Events API v2 integration key (default rules: `${RECEIVER_PAGERDUTY_ROUTING_KEY}`)",
+    None,
+    shown_default="unset = PagerDuty off",
+)
+PUBLIC_URL = Setting(
+    "RECEIVER_PUBLIC_URL",
+    "where links in alert messages point (`…/admin/groups/<id>`, `…/admin/backups`)",
+    "http://127.0.0.1:8000",
+    http_url,
+)
+ALERT_LEASE_SECONDS = Setting(
+    "RECEIVER_ALERT_LEASE_SECONDS",
+    "how long a worker owns a claimed message; a dead worker's messages go out after it",
+    60.0,
+    positive_number,
+)
+ALERT_MAX_AGE_SECONDS = Setting(
+    "RECEIVER_ALERT_MAX_AGE_SECONDS",
+    "failed deliveries are retried (backoff 5 s … 10 min, jittered) until this old",
+    24 * 3600.0,
+    positive_number,
+)
+WORKER_POLL_SECONDS = Setting(
+    "RECEIVER_WORKER_POLL_SECONDS",
+    "how often an idle alert worker looks for due messages",
+    1.0,
+    positive_number,
+)
+LOG_FORMAT = Setting(
+    "RECEIVER_LOG_FORMAT",
+    "one JSON object per log line, or readable text",
+    "json",
+    one_of("json", "text"),
+    shown_default="`json` (`receiver run`: `text`)",
+)
+INSTANCE_DIR = Setting[str | None](
+    "RECEIVER_INSTANCE_DIR",
+    "where `receiver run` keeps the SQLite file and generated secrets",
+    None,
+    shown_default="`<repo>/instance`",
+)
+PROMETHEUS_MULTIPROC_DIR = Setting[str | None](
+    "PROMETHEUS_MULTIPROC_DIR",
+    "prometheus_client's multiprocess folder",
+    None,
+    shown_default="a fresh temporary folder (gunicorn.conf.py, `receiver run`)",
+)
+GUNICORN_BIND = Setting(
+    "GUNICORN_BIND", "the address gunicorn listens on (read by `gunicorn.conf.py`)", "0.0.0.0:8000"
+)
+GUNICORN_WORKERS = Setting(
+    "GUNICORN_WORKERS", "gunicorn worker processes (read by `gunicorn.conf.py`)", 2
+)
+GUNICORN_THREADS = Setting(
+    "GUNICORN_THREADS", "threads per gunicorn worker (read by `gunicorn.conf.py`)", 4
+)
+GUNICORN_TIMEOUT = Setting(
+    "GUNICORN_TIMEOUT",
+    "seconds before gunicorn kills a stuck request's worker (read by `gunicorn.conf.py`)",
+    30,
+)
+
+#: The core settings, in the README's order; the vendors' come after RECEIVER_SECRET_KEY.
+CORE_FIRST: tuple[Setting[Any], ...] = (DATABASE_URL, SECRET_KEY)
+CORE_REST: tuple[Setting[Any], ...] = (
+    MAX_BODY_BYTES,
+    RETRY_AFTER_SECONDS,
+    DB_POOL_SIZE,
+    DB_POOL_TIMEOUT,
+    SQLITE_BUSY_TIMEOUT,
+    ADMIN_USER,
+    ADMIN_PASSWORD,
+    ADMIN_PASSWORD_HASH,
+    ADMIN_LOGIN_LIMIT,
+    TRUSTED_PROXIES,
+    LIMITER_STORAGE,
+    REFUSED_PREFIX_BYTES,
+    REFUSED_LIMIT,
+    BODY_TIMEOUT_SECONDS,
+    METRICS_TOKEN,
+    ALERT_RULES,
+    ALERT_URLS,
+    PAGERDUTY_ROUTING_KEY,
+    PUBLIC_URL,
+    ALERT_LEASE_SECONDS,
+    ALERT_MAX_AGE_SECONDS,
+    WORKER_POLL_SECONDS,
+    LOG_FORMAT,
+    INSTANCE_DIR,
+    PROMETHEUS_MULTIPROC_DIR,
+    GUNICORN_BIND,
+    GUNICORN_WORKERS,
+    GUNICORN_THREADS,
+    GUNICORN_TIMEOUT,
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    max_body_bytes: int = MAX_BODY_BYTES.default
+    retry_after_seconds: int = RETRY_AFTER_SECONDS.default
+    db_pool_size: int = DB_POOL_SIZE.default
+    db_pool_timeout: float = DB_POOL_TIMEOUT.default
+    sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT.default
+    # The admin (pages and JSON API) is enabled only when a password or its hash is configured.
+    admin_user: str = ADMIN_USER.default
+    admin_password: str | None = ADMIN_PASSWORD.default
+    admin_password_hash: str | None = ADMIN_PASSWORD_HASH.default
+    admin_login_limit: str = ADMIN_LOGIN_LIMIT.default
+    # Reverse proxies in front of us whose X-Forwarded-* headers are trusted (ProxyFix hops).
+    trusted_proxies: int = TRUSTED_PROXIES.default
+    # Where rate limits count (the admin login throttle, refused rows per sender): a `limits`
+    # storage URI; memory:// is per process, redis://… is shared by every process and host.
+    limiter_storage: str = LIMITER_STORAGE.default
+    # A notification refused before (or at) authentication keeps this much of its body, and
+    # one sender address may leave this many such rows per vendor; beyond: counted, not stored.
+    refused_prefix_bytes: int = REFUSED_PREFIX_BYTES.default
+    refused_limit: str = REFUSED_LIMIT.default
+    # Seconds a request body may take to arrive (under gunicorn) before the request gets 408.
+    body_timeout_seconds: float = BODY_TIMEOUT_SECONDS.default
+    # Bearer token /metrics asks for; None = public.
+    metrics_token: str | None = METRICS_TOKEN.default
+    # Alerts (receiver/alerts/): the rules file (None = the packaged default), the address that
+    # links in messages point to, and the outbox worker's timing.
+    alert_rules: str | None = ALERT_RULES.default
+    public_url: str = PUBLIC_URL.default
+    alert_lease_seconds: float = ALERT_LEASE_SECONDS.default
+    alert_max_age_seconds: float = ALERT_MAX_AGE_SECONDS.default
+    worker_poll_seconds: float = WORKER_POLL_SECONDS.default
+    # One JSON object per log line (production) or readable text (development).
+    log_format: str = LOG_FORMAT.default
+    #: The vendors' settings (declared in their folders): variable -> value, for those set.
+    vendor_values: Mapping[str, object] = field(default_factory=dict)
+    #: The values of the secret ones among them, for the log redaction filter.
+    vendor_secrets: tuple[str, ...] = ()
+
+    @property
+    def admin_enabled(self) -> bool:
+        return bool(self.admin_password or self.admin_password_hash)
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        instance_path: str | Path = "instance",
+        vendor_settings: Sequence[Setting[Any]] = (),
+    ) -> Settings:
+        """The core settings and the given vendors' settings from ``env``."""
+        password, password_hash = ADMIN_PASSWORD.read(env), ADMIN_PASSWORD_HASH.read(env)
+        if password and password_hash:
+            raise SettingsError(
+                "set RECEIVER_ADMIN_PASSWORD or RECEIVER_ADMIN_PASSWORD_HASH, not both"
+            )
+        vendor_values = {s.variable: s.read(env) for s in vendor_settings if env.get(s.variable)}
+        return cls(
+            database_url=DATABASE_URL.read(env) or default_sqlite_url(instance_path),
+            secret_key=SECRET_KEY.read(env),
+            max_body_bytes=MAX_BODY_BYTES.read(env),
+            retry_after_seconds=RETRY_AFTER_SECONDS.read(env),
+            db_pool_size=DB_POOL_SIZE.read(env),
+            db_pool_timeout=DB_POOL_TIMEOUT.read(env),
+            sqlite_busy_timeout=SQLITE_BUSY_TIMEOUT.read(env),
+            admin_user=ADMIN_USER.read(env),
+            admin_password=password,
+            admin_password_hash=password_hash,
+            admin_login_limit=ADMIN_LOGIN_LIMIT.read(env),
+            trusted_proxies=TRUSTED_PROXIES.read(env),
+            limiter_storage=LIMITER_STORAGE.read(env),
+            refused_prefix_bytes=REFUSED_PREFIX_BYTES.read(env),
+            refused_limit=REFUSED_LIMIT.read(env),
+            body_timeout_seconds=BODY_TIMEOUT_SECONDS.read(env),
+            metrics_token=METRICS_TOKEN.read(env),
+            alert_rules=ALERT_RULES.read(env),
+            public_url=PUBLIC_URL.read(env),
+            alert_lease_seconds=ALERT_LEASE_SECONDS.read(env),
+            alert_max_age_seconds=ALERT_MAX_AGE_SECONDS.read(env),
+            worker_poll_seconds=WORKER_POLL_SECONDS.read(env),
+            log_format=LOG_FORMAT.read(env),
+            vendor_values=vendor_values,
+            vendor_secrets=tuple(
+                str(vendor_values[s.variable])
+                for s in vendor_settings
+                if s.secret and s.variable in vendor_values
+            ),
+        )
+
+    def __repr__(self) -> str:
+        # Secrets must never reach a log line, even through a debug print of the settings.
+        url = make_url(self.database_url).render_as_string(hide_password=True)
+        return f"Settings(database_url={url!r}, vendor_settings={sorted(self.vendor_values)})"
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every configured secret, for the log redaction filter."""
+        optional = (self.admin_password, self.metrics_token)
+        return [self.secret_key, *self.vendor_secrets, *(s for s in optional if s)]
+
+
+def default_sqlite_url(instance_path: str | Path) -> str:
+    return f"sqlite:///{Path(instance_path).resolve() / 'receiver.sqlite3'}"
+
+
+def markdown_table(settings: Iterable[Setting[Any]]) -> str:
+    """The README's Configuration table of these settings."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{s.variable}` | {s.default_text} | {s.description} |" for s in settings]
+    return "\n".join(rows) + "\n"

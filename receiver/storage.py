@@ -14,19 +14,27 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, or_, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Row, bindparam, case, or_, select, update
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
-from receiver.db import insert_for, utcnow
+from receiver.db import insert_for, rowcount, table_of, utcnow
 from receiver.models import Failure, Job, JobFile, Notification
-from receiver.providers.base import FailureReport, FileUpdate, JobUpdate, Normalized, Rejection
+from receiver.records import (
+    ClassifiedFailure,
+    ClassifiedNotification,
+    FailureReport,
+    FileUpdate,
+    JobUpdate,
+    NewFailure,
+    Recovery,
+    Rejection,
+)
 
 MAX_KEY_LENGTH = 255
 # The optional file columns: one a FileUpdate does not carry is inserted as NULL, so every
 # file insert has the same parameters and reuses one compiled statement.
 FILE_COLUMNS = tuple(column.name for column in JobFile.__table__.columns if column.nullable)
-StateRank = Callable[[str], int]
 
 
 @dataclass
@@ -44,14 +52,6 @@ class RawNotification:
     #: kept with refusals, whose body may be kept as a prefix only.
     body_size: int | None = None
     body_sha256: str | None = None
-
-
-#: A failure this notification created, with what alert rules match and group on: id, vendor,
-#: category, severity, code, backup_server, label (of its file) and job (the job's external id);
-#: and what its group keeps: job_id and occurred_at.
-NewFailure = dict[str, Any]
-#: A job the vendor says is back to normal, and since when: (job id, recovered at).
-Recovery = tuple[int, datetime]
 
 
 @dataclass(frozen=True)
@@ -95,17 +95,16 @@ def save_rejected(session: Session, raw: RawNotification, rejection: Rejection, 
 def save_accepted(
     session: Session,
     raw: RawNotification,
-    normalized: Normalized,
-    state_rank: StateRank,
+    classified: ClassifiedNotification,
     http_status: int,
     auth: str = "passed",
-    vendor: str | None = None,
 ) -> StoreResult:
-    """Store the notification and everything it says (failures already classified), or
-    recognise it as a repeat and only count it.
+    """Store the notification and everything it says, or recognise it as a repeat and only
+    count it.
 
-    ``vendor`` owns the jobs and failures when it differs from the endpoint the notification
-    came to (``raw.vendor``), e.g. Agora API-error reports or CloudWatch alarms via SNS.
+    The jobs and failures belong to ``classified.vendor``, which may differ from the endpoint
+    the notification came to (``raw.vendor``), e.g. Agora API-error reports or CloudWatch
+    alarms via SNS.
     """
     # One connection for every statement: asking the session for it each time was a measurable
     # share of a notification's CPU.
@@ -118,25 +117,22 @@ def save_accepted(
             "auth": auth,
             "status": "stored",
             "http_status": http_status,
-            "dedup_key": bounded_key(normalized.dedup_key),
+            "dedup_key": bounded_key(classified.normalized.dedup_key),
             "duplicate_count": 0,
         },
     ).scalar()
     if notification_id is None:
         # The insert was the transaction's first statement, so nothing else needs undoing.
-        return StoreResult(_count_duplicate(connection, normalized.dedup_key, raw), duplicate=True)
-    saved = save_normalized(
-        connection, vendor or raw.vendor, notification_id, normalized, state_rank, raw.received_at
-    )
+        duplicate_of = _count_duplicate(connection, classified.normalized.dedup_key, raw)
+        return StoreResult(duplicate_of, duplicate=True)
+    saved = save_normalized(connection, notification_id, classified, raw.received_at)
     return StoreResult(notification_id, duplicate=False, saved=saved)
 
 
 def save_normalized(
     connection: Connection,
-    vendor: str,
     notification_id: int,
-    normalized: Normalized,
-    state_rank: StateRank,
+    classified: ClassifiedNotification,
     received_at: datetime,
 ) -> Saved:
     """Upsert the jobs and files a notification describes and insert its new failures.
@@ -144,42 +140,52 @@ def save_normalized(
     Returns the failures that did not exist before (a repeat reports none) and the jobs the
     notification says recovered.
     """
-    occurred_at = normalized.occurred_at or received_at
+    vendor = classified.vendor
+    occurred_at = classified.normalized.occurred_at or received_at
     new_failures: list[NewFailure] = []
     recoveries: list[Recovery] = []
-    for job_update in normalized.jobs:
-        job_external_id = bounded_key(job_update.external_id)
-        job_id = _upsert_job(connection, vendor, job_external_id, job_update, state_rank)
+    for job in classified.jobs:
+        job_external_id = bounded_key(job.update.external_id)
+        job_id = _upsert_job(connection, vendor, job_external_id, job.update)
         # (id, label) per file: the label after the upsert, which an earlier notification may
         # have set, is what alert rules group on.
         files = {
-            (file.kind, file.external_id): _upsert_file(connection, job_id, file, state_rank)
-            for file in job_update.files
+            (file.kind, file.external_id): _upsert_file(connection, job_id, file)
+            for file in job.update.files
         }
-        for report in job_update.failures:
-            file_id, label = files.get((report.file_kind, report.file_external_id), (None, None))
+        for failure in job.failures:
+            report = failure.report
+            file_id, label = _file_of(files, report)
             failure_id = _insert_failure(
-                connection, vendor, notification_id, job_id, file_id, report, occurred_at
+                connection, vendor, notification_id, job_id, file_id, failure, occurred_at
             )
-            report.stored_id = failure_id
             if failure_id is not None:
                 new_failures.append(
-                    {
-                        "id": failure_id,
-                        "vendor": vendor,
-                        "category": report.classification.category,
-                        "severity": report.classification.severity,
-                        "code": report.code,
-                        "backup_server": report.backup_server_used,
-                        "label": label,
-                        "job": job_external_id,
-                        "job_id": job_id,
-                        "occurred_at": occurred_at,
-                    }
+                    NewFailure(
+                        id=failure_id,
+                        vendor=vendor,
+                        category=failure.category,
+                        severity=failure.severity,
+                        code=report.code,
+                        backup_server=report.backup_server_used,
+                        label=label,
+                        job=job_external_id,
+                        job_id=job_id,
+                        occurred_at=occurred_at,
+                    )
                 )
-        if job_update.recovered_at is not None:
-            recoveries.append((job_id, job_update.recovered_at))
+        if job.update.recovered_at is not None:
+            recoveries.append(Recovery(job_id, job.update.recovered_at))
     return Saved(tuple(new_failures), tuple(recoveries))
+
+
+def _file_of(
+    files: dict[tuple[str, str], Row[int, str | None]], report: FailureReport
+) -> tuple[int | None, str | None]:
+    """The (id, label) of the file a failure concerns, if any."""
+    if report.file_kind is None or report.file_external_id is None:
+        return None, None
+    return files.get((report.file_kind, report.file_external_id), (None, None))
 
 
 def bounded_key(key: str) -> str:
@@ -203,7 +209,9 @@ def _raw_columns(raw: RawNotification) -> dict[str, Any]:
 
 # Statements are built once per dialect (and per set of file columns) and executed with
 # parameters: building them per request with literal values cost more than the database work.
-def _execute(connection: Connection, build: Callable[[str], Any], params: dict[str, Any]) -> Any:
+def _execute(
+    connection: Connection, build: Callable[[str], Any], params: dict[str, Any]
+) -> CursorResult[*tuple[Any, ...]]:
     return connection.execute(build(connection.dialect.name), params)
 
 
@@ -219,7 +227,7 @@ def _claim_statement(dialect: str) -> Any:
 
 @cache
 def _duplicate_statement(_dialect: str) -> Any:
-    table = Notification.__table__
+    table = table_of(Notification)
     return (
         update(table)
         .where(table.c.dedup_key == bindparam("key"))
@@ -229,9 +237,10 @@ def _duplicate_statement(_dialect: str) -> Any:
 
 
 def _count_duplicate(connection: Connection, dedup_key: str, raw: RawNotification) -> int:
-    return _execute(
+    original: int = _execute(
         connection, _duplicate_statement, {"key": bounded_key(dedup_key), "at": raw.received_at}
     ).scalar_one()
+    return original
 
 
 def _state_columns(table: Any, excluded: Any) -> dict[str, Any]:
@@ -259,11 +268,9 @@ def _job_statement(dialect: str) -> Any:
     ).returning(table.c.id)
 
 
-def _upsert_job(
-    connection: Connection, vendor: str, external_id: str, job: JobUpdate, state_rank: StateRank
-) -> int:
+def _upsert_job(connection: Connection, vendor: str, external_id: str, job: JobUpdate) -> int:
     now = utcnow()
-    return _execute(
+    job_id: int = _execute(
         connection,
         _job_statement,
         {
@@ -271,12 +278,13 @@ def _upsert_job(
             "kind": job.kind,
             "external_id": external_id,
             "state": job.state,
-            "state_rank": state_rank(job.state) if job.rank is None else job.rank,
+            "state_rank": job.rank,
             "attributes": job.attributes,
             "created_at": now,
             "updated_at": now,
         },
     ).scalar_one()
+    return job_id
 
 
 @cache
@@ -292,15 +300,14 @@ def _file_statement(dialect: str, carried: frozenset[str]) -> Any:
     ).returning(table.c.id, table.c.label)
 
 
-def _upsert_file(
-    connection: Connection, job_id: int, file: FileUpdate, state_rank: StateRank
-) -> tuple[int, str | None]:
+def _upsert_file(connection: Connection, job_id: int, file: FileUpdate) -> Row[int, str | None]:
+    """The file's (id, label) after the upsert."""
     # A later notification may omit what an earlier one said (the backup-server details are only
     # sent when used), so only values this notification actually carries overwrite old ones.
     carried = frozenset(
         name for name, value in file.fields.items() if value is not None and value is not False
     )
-    return _execute(
+    row: Row[int, str | None] = _execute(
         connection,
         lambda dialect: _file_statement(dialect, carried),
         {
@@ -311,10 +318,11 @@ def _upsert_file(
             "kind": file.kind,
             "external_id": bounded_key(file.external_id),
             "state": file.state,
-            "state_rank": state_rank(file.state),
+            "state_rank": file.rank,
             "updated_at": utcnow(),
         },
     ).one()
+    return row
 
 
 @cache
@@ -333,13 +341,11 @@ def _insert_failure(
     notification_id: int,
     job_id: int,
     job_file_id: int | None,
-    report: FailureReport,
+    failure: ClassifiedFailure,
     occurred_at: datetime,
 ) -> int | None:
-    entry = report.classification
-    if entry is None:
-        raise ValueError("failures are classified before they are stored")
-    return _execute(
+    report = failure.report
+    failure_id: int | None = _execute(
         connection,
         _failure_statement,
         dict(
@@ -348,10 +354,10 @@ def _insert_failure(
             job_file_id=job_file_id,
             vendor=vendor,
             code=report.code,
-            code_name=entry.name,
-            category=entry.category,
-            severity=entry.severity,
-            retryable=entry.retryable,
+            code_name=failure.code_name,
+            category=failure.category,
+            severity=failure.severity,
+            retryable=failure.retryable,
             message=report.message,
             link=report.link,
             backup_server_used=report.backup_server_used,
@@ -362,6 +368,7 @@ def _insert_failure(
             fingerprint=bounded_key(report.fingerprint),
         ),
     ).scalar()
+    return failure_id
 
 
 def reclassify_failures(session: Session, lookup: Callable[[str, str], Any]) -> int:
@@ -394,5 +401,5 @@ def reclassify_failures(session: Session, lookup: Callable[[str, str], Any]) -> 
             )
             .execution_options(synchronize_session=False)
         )
-        changed += result.rowcount
+        changed += rowcount(result)
     return changed

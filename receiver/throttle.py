@@ -9,6 +9,7 @@ own), ``redis://host:6379`` counts once for every process and host that uses it.
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from flask import Flask, current_app
 from limits import parse as parse_rate_limit
@@ -25,12 +26,13 @@ def init_throttles(app: Flask, settings: Settings) -> None:
     # wrap_exceptions: an unreachable Redis raises limits' StorageError, which the limits
     # below survive (a limit that cannot count must not turn requests into 500s).
     storage = storage_from_string(settings.limiter_storage, wrap_exceptions=True)
+    assert isinstance(storage, Storage)  # a synchronous storage: we are no asyncio app
     app.extensions["limiter_storage"] = storage
     app.extensions["refusal_limit"] = RefusalLimit(storage, settings.refused_limit)
 
 
 def limiter_storage(app: Flask) -> Storage:
-    return app.extensions["limiter_storage"]
+    return cast(Storage, app.extensions["limiter_storage"])
 
 
 class RefusalLimit:
@@ -61,4 +63,4 @@ class RefusalLimit:
 
 
 def refusal_limit() -> RefusalLimit:
-    return current_app.extensions["refusal_limit"]
+    return cast(RefusalLimit, current_app.extensions["refusal_limit"])

@@ -59,7 +59,7 @@ class IdField(Text):
         return text
 
 
-class BoundedList(fields.List):
+class BoundedList(fields.List[Any]):
     """A list of at most ``max_length`` items, refused before any item is deserialized (a
     body with 250,000 outputs would otherwise be loaded item by item first)."""
 

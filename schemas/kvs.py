@@ -15,7 +15,7 @@ MAX_BATCH = 500
 _STATUS_TEXT = re.compile(r"(0[xX])?[0-9a-fA-F]{1,16}")
 
 
-class StatusField(fields.Field):
+class StatusField(fields.Field[int | str]):
     """A producer SDK STATUS: an integer (as the C callback gets it) or a hex string
     (``"0x5200005c"``, as the SDK logs print it). The catalog decides its canonical spelling."""
 

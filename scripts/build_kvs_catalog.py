@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate ``receiver/catalog/data/kvs.toml`` from the KVS sources.
+"""Regenerate ``receiver/vendors/kvs/codes.toml`` from the KVS sources.
 
 Why a generator: the KVS catalog is the union of ~330 status codes from two sources that disagree
 in small ways, and hand-editing it would drift. Inputs:
@@ -24,7 +24,7 @@ Usage::
         --seed fixtures/kvs/source/producer-sdk-errors.txt \\
         --tsv fixtures/kvs/source/kvs_status_codes.tsv \\
         --ack-map fixtures/kvs/source/kvs_ack_error_map.tsv \\
-        --out receiver/catalog/data/kvs.toml
+        --out receiver/vendors/kvs/codes.toml
 """
 
 from __future__ import annotations
@@ -515,7 +515,7 @@ def render(entries: list[Entry], args: argparse.Namespace, version: int) -> str:
         "#   python scripts/build_kvs_catalog.py --seed <seeds>/003_*.txt \\",
         "#       --tsv <reference>/kvs_status_codes.tsv \\",
         "#       --ack-map <reference>/kvs_ack_error_map.tsv \\",
-        "#       --out receiver/catalog/data/kvs.toml",
+        "#       --out receiver/vendors/kvs/codes.toml",
         "# (change the rules in that script, or its inputs, then regenerate and review the diff).",
         "#",
         "# Sources:",

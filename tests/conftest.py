@@ -9,11 +9,12 @@ on SQLite alone. The run ends with one line saying what was skipped or deselecte
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from receiver import create_app
 from receiver.db import get_database
 from receiver.migrate import upgrade
 from receiver.settings import Settings
+from receiver.vendors import load_settings
 from tests.helpers import TOKENS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,6 +41,15 @@ SECRET_KEY = "test-secret-key-0123456789abcdef"
 GENEROUS_REFUSED_LIMIT = "100000 per minute"
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite fixtures/<vendor>/<name>.expected.json from what the receiver stores "
+        "(on SQLite; PostgreSQL then compares): review their diff before committing",
+    )
 
 
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -100,15 +111,25 @@ def _migrated(url: str) -> str:
     return url
 
 
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": database_url,
-        "secret_key": SECRET_KEY,
-        "vendor_tokens": dict(TOKENS),
-        "refused_limit": GENEROUS_REFUSED_LIMIT,
+#: The vendors the default test app enables.
+TOKEN_VENDORS = {
+    "RECEIVER_ZENCODER_TOKEN": TOKENS["zencoder"],
+    "RECEIVER_LIGHTFLOW_TOKEN": TOKENS["lightflow"],
+}
+
+
+def make_settings(
+    database_url: str, vendor_environment: Mapping[str, str] | None = None, **overrides: object
+) -> Settings:
+    """Settings as read from an environment with these vendors' settings (the token vendors'
+    unless given), then ``overrides`` of core settings."""
+    environ = {
+        "DATABASE_URL": database_url,
+        "RECEIVER_SECRET_KEY": SECRET_KEY,
+        "RECEIVER_REFUSED_LIMIT": GENEROUS_REFUSED_LIMIT,
+        **(TOKEN_VENDORS if vendor_environment is None else vendor_environment),
     }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    return dataclasses.replace(load_settings(environ), **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

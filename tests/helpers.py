@@ -6,13 +6,23 @@ import base64
 from pathlib import Path
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
+
+from receiver.models import Failure
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TOKENS = {
     "zencoder": "zencoder-test-token-0123456789",
     "lightflow": "lightflow-test-token-0123456789",
 }
+
+
+def stored_failures(session: Session) -> list[Failure]:
+    """Every failure stored, oldest first, as the database has them now."""
+    statement = select(Failure).order_by(Failure.id).execution_options(populate_existing=True)
+    return list(session.scalars(statement))
 
 
 def fixture_bytes(vendor: str, name: str) -> bytes:

@@ -10,6 +10,7 @@ from bench import generate
 from receiver.alerts.groups import ungrouped_failures
 from receiver.catalog import SEVERITIES
 from receiver.models import AlertGroup, AlertGroupFailure, Failure, Job, JobFile
+from receiver.records import NewFailure
 
 
 def test_generated_failures_are_grouped_like_ingest_groups_them(tmp_path):
@@ -32,15 +33,15 @@ def test_generated_failures_are_grouped_like_ingest_groups_them(tmp_path):
         ).all()
         members: dict[int, list[Failure]] = {}
         for failure, label, job, group_id in rows:
-            [rule] = rules.route(
-                {"vendor": failure.vendor, "category": failure.category,
-                 "severity": failure.severity, "code": failure.code,
-                 "backup_server": failure.backup_server_used, "label": label, "job": job}
+            new = NewFailure(
+                id=failure.id, vendor=failure.vendor, category=failure.category,
+                severity=failure.severity, code=failure.code,
+                backup_server=failure.backup_server_used, label=label, job=job,
+                job_id=failure.job_id, occurred_at=failure.occurred_at,
             )  # fmt: skip
+            [rule] = rules.route(new)
             group = groups[group_id]
-            labels = rule.group_labels({"vendor": failure.vendor, "category": failure.category,
-                                        "code": failure.code, "label": label, "job": job,
-                                        "severity": failure.severity})  # fmt: skip
+            labels = rule.group_labels(new)
             assert (group.rule, group.fingerprint) == (rule.name, rule.fingerprint(labels))
             members.setdefault(group_id, []).append(failure)
         for group_id, failures in members.items():

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from receiver.settings import Settings, SettingsError
+from receiver.settings import SettingsError
+from receiver.vendors import SETTINGS, load_settings
 from tests.servers import clean_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -19,19 +22,19 @@ GOOD = {
 
 
 def test_defaults_to_sqlite_under_the_instance_folder(tmp_path):
-    settings = Settings.from_env(GOOD, instance_path=tmp_path)
+    settings = load_settings(GOOD, instance_path=tmp_path)
     assert settings.database_url == f"sqlite:///{tmp_path / 'receiver.sqlite3'}"
-    assert settings.vendor_tokens == {"zencoder": "z" * 24}
+    assert settings.vendor_values == {"RECEIVER_ZENCODER_TOKEN": "z" * 24}
     assert settings.max_body_bytes == 1024 * 1024
 
 
 def test_bare_postgresql_url_uses_psycopg3():
-    settings = Settings.from_env({**GOOD, "DATABASE_URL": "postgresql://u:pw@db/receiver"})
+    settings = load_settings({**GOOD, "DATABASE_URL": "postgresql://u:pw@db/receiver"})
     assert settings.database_url.startswith("postgresql+psycopg://")
 
 
 def test_repr_hides_secrets():
-    settings = Settings.from_env({**GOOD, "DATABASE_URL": "postgresql://u:hunter2hunter2@db/x"})
+    settings = load_settings({**GOOD, "DATABASE_URL": "postgresql://u:hunter2hunter2@db/x"})
     assert "hunter2" not in repr(settings) and "z" * 24 not in repr(settings)
 
 
@@ -52,7 +55,7 @@ def test_repr_hides_secrets():
 )
 def test_bad_settings_raise_one_line(environ, mentions):
     with pytest.raises(SettingsError) as error:
-        Settings.from_env(environ)
+        load_settings(environ)
     assert mentions in str(error.value)
     assert "\n" not in str(error.value)
 
@@ -90,3 +93,37 @@ def test_gunicorn_start_up_error_is_one_line_without_traceback(tmp_path):
     assert result.returncode != 0
     assert "configuration error: no vendor is enabled" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- declared once ------------------------------------------------------------------------------
+
+SETTINGS_TABLE = runpy.run_path(str(REPO / "scripts" / "settings_table.py"))
+
+
+def test_the_readmes_configuration_table_is_made_from_the_declarations():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert SETTINGS_TABLE["readme_table"](readme) == SETTINGS_TABLE["table"](), (
+        "README's Configuration table differs from the declarations: "
+        "run `python scripts/settings_table.py --write`"
+    )
+
+
+def test_every_variable_the_code_reads_is_declared():
+    """A variable read by name anywhere in the app (or its gunicorn config) has a declaration,
+    so it is in the README's table."""
+    declared = {setting.variable for setting in SETTINGS}
+    sources = [*sorted((REPO / "receiver").rglob("*.py")), REPO / "gunicorn.conf.py"]
+    named = {
+        (name, path.relative_to(REPO))
+        for path in sources
+        for name in re.findall(
+            r"\"((?:RECEIVER|GUNICORN|PROMETHEUS)_[A-Z_]+|DATABASE_URL)\"", path.read_text()
+        )
+    }
+    assert len(named) > 25
+    assert {(name, str(path)) for name, path in named if name not in declared} == set()
+
+
+def test_each_setting_is_declared_once():
+    variables = [setting.variable for setting in SETTINGS]
+    assert len(variables) == len(set(variables))

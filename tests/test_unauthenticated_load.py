@@ -167,7 +167,7 @@ def test_repeated_xml_siblings_are_refused_past_the_cap(client):
 
 
 def test_repeated_xml_siblings_become_one_list_in_order():
-    from receiver.providers.zencoder import decode_xml
+    from receiver.vendors.zencoder.provider import decode_xml
 
     siblings = "".join(f"<output><id>{n}</id></output>" for n in range(3))
     decoded = decode_xml(f"<n><job><id>1</id></job>{siblings}<tail>x</tail></n>".encode())

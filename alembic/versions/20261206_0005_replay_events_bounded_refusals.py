@@ -23,7 +23,7 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-#: HTTP status of a stored refusal -> its reason word (receiver.providers' Rejection reasons).
+#: HTTP status of a stored refusal -> its reason word (receiver.records' Rejection reasons).
 REASON_CODES = {
     400: "malformed",
     401: "unauthorized",

@@ -18,11 +18,11 @@ from wtforms import StringField
 from wtforms import ValidationError as FormError
 from wtforms.validators import DataRequired, Length
 
-from receiver.admin.query import keyset_page, load_query
 from receiver.admin.views import bp
 from receiver.alerts.groups import expire_silence, silence_group
 from receiver.alerts.rules import parse_duration
 from receiver.db import get_session, utcnow
+from receiver.failures import keyset_page, load_query
 from receiver.models import AlertGroup, Silence
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import logging
 import time
+from typing import cast
 from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, redirect, request, session, url_for
@@ -38,7 +39,7 @@ REALM = 'Basic realm="receiver admin", charset="UTF-8"'
 
 
 def settings() -> Settings:
-    return current_app.extensions["settings"]
+    return cast(Settings, current_app.extensions["settings"])
 
 
 class LoginThrottle:
@@ -79,7 +80,7 @@ class LoginThrottle:
 
 
 def login_throttle() -> LoginThrottle:
-    return current_app.extensions["login_throttle"]
+    return cast(LoginThrottle, current_app.extensions["login_throttle"])
 
 
 def refuse_throttled_client() -> None:

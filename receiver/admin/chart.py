@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from receiver.admin.query import DailyCounts
 from receiver.catalog import CATEGORIES
+from receiver.failures import DailyCounts
 
 WIDTH = 900
 LEFT, TOP = 40, 28  # room for the count labels, and for the caption above the plot
@@ -114,7 +114,7 @@ def count_ticks(peak: int) -> list[int]:
 
 
 def _nice_step(rough: float) -> int:
-    magnitude = 10 ** max(0, math.floor(math.log10(max(rough, 1))))
+    magnitude: int = 10 ** max(0, math.floor(math.log10(max(rough, 1))))
     for factor in (1, 2, 5, 10):
         if factor * magnitude >= rough:
             return factor * magnitude
@@ -148,9 +148,11 @@ def build_chart(data: DailyCounts, link: Linker) -> Chart:
     bars = []
     for index, day in enumerate(days):
         y = float(baseline)
-        stack = [(c, data.counts.get((day, c), 0), fills[c], c) for c in drawn]
+        stack: list[tuple[str, int, str, str | None]] = [
+            (c, data.counts.get((day, c), 0), fills[c], c) for c in drawn
+        ]
         stack.append((OTHER, sum(data.counts.get((day, c), 0) for c in others), OTHER_FILL, None))
-        for name, number, fill, category in stack:
+        for name, number, fill, linked in stack:
             if not number:
                 continue
             height = number / top * PLOT_HEIGHT
@@ -163,7 +165,7 @@ def build_chart(data: DailyCounts, link: Linker) -> Chart:
                     height=round(height, 2),
                     fill=fill,
                     title=f"{day.isoformat()}: {number} {xml_text(name)}",
-                    href=link(category, day),
+                    href=link(linked, day),
                 )
             )
     step = max(1, len(days) // 10)

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from receiver.admin.export import csv_lines
-from receiver.admin.query import FAILURE_STATUSES, count_failures, load_query
 from receiver.catalog import SEVERITIES
 from receiver.db import get_session
+from receiver.failures import FAILURE_STATUSES, count_failures, load_query
 
 
 @click.command(

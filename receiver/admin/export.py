@@ -19,18 +19,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, literal
+from sqlalchemy import BindParameter, ColumnElement, bindparam, case, func, literal
 from sqlalchemy.orm import Session
 
-from receiver.admin.query import COLUMN_NAMES, FailureFilters, iter_failures, select_newest_first
+from receiver.failures import COLUMN_NAMES, FailureFilters, iter_failures, select_newest_first
 
-#: CSV column -> the field of a failure row (receiver.admin.query.COLUMNS) it comes from.
+#: CSV column -> the field of a failure row (receiver.failures.COLUMNS) it comes from.
 FIELDS = {
     "id": "id",
     "occurred_at": "occurred_at",
@@ -101,7 +101,7 @@ def csv_lines(
 
 def _copied_chunks(
     session: Session, filters: FailureFilters, batch_size: int
-) -> Iterator[tuple[int, bytes]]:
+) -> Generator[tuple[int, bytes]]:
     dialect = session.get_bind().dialect
     statement = select_newest_first(filters)
     cells = [_sql_cell(name, statement.selected_columns[name]) for name in FIELDS.values()]
@@ -112,7 +112,9 @@ def _copied_chunks(
     for name, value in compiled.construct_params().items():
         processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
         params[name] = processor(value) if processor else value
-    cursor = session.connection().connection.driver_connection.cursor()
+    driver = session.connection().connection.driver_connection
+    assert driver is not None  # a checked-out connection has its driver's
+    cursor = driver.cursor()
     # ENCODING: UTF-8 whatever the connection's client_encoding, like the SQLite path.
     command = f"COPY ({compiled}) TO STDOUT (FORMAT csv, ENCODING 'UTF8')"
     with cursor, cursor.copy(command, params) as copy:
@@ -139,10 +141,10 @@ def _requoted(row: bytes) -> bytes:
     return _joined(lines)
 
 
-_FORMULA_PATTERN = bindparam("formula_pattern", FORMULA)
+_FORMULA_PATTERN: BindParameter[str] = bindparam("formula_pattern", FORMULA)
 
 
-def _sql_cell(field: str, column: Any) -> ColumnElement[Any]:
+def _sql_cell(field: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
     """The cell text of one column, made by PostgreSQL exactly as :func:`_formatter` makes it."""
     if field == "occurred_at":
         # isoformat() writes microseconds only when they are not zero.
@@ -161,7 +163,7 @@ def _sql_cell(field: str, column: Any) -> ColumnElement[Any]:
 
 def _formatted_chunks(
     session: Session, filters: FailureFilters, batch_size: int
-) -> Iterator[tuple[int, bytes]]:
+) -> Generator[tuple[int, bytes]]:
     lines: list[str] = []
     writer = _line_writer(lines)
     for row in iter_failures(session, filters, batch_size):

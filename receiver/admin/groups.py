@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from receiver.admin import auth
 from receiver.admin.present import request_now
-from receiver.admin.query import FailureFilters, failure_page
 from receiver.admin.views import bp
 from receiver.alerts import alert_rules, history
 from receiver.alerts.groups import active_silences, matching_silence
@@ -43,6 +42,7 @@ from receiver.alerts.triage import (
 from receiver.backups import list_backups
 from receiver.catalog import CATEGORIES, SEVERITIES
 from receiver.db import get_session
+from receiver.failures import FailureFilters, failure_page
 from receiver.models import AlertGroup
 
 log = logging.getLogger(__name__)

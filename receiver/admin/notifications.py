@@ -30,8 +30,8 @@ from receiver.admin.rejected import (
 from receiver.admin.views import bp
 from receiver.db import get_session, utcnow
 from receiver.models import Failure, Notification
-from receiver.providers.base import SharedTokenProvider
 from receiver.replay import eligibility, preview, replay
+from receiver.vendors.base import SharedTokenProvider
 
 log = logging.getLogger(__name__)
 

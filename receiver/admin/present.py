@@ -69,7 +69,8 @@ def request_now() -> datetime:
     """One "now" per request, so every relative time on a page counts from the same instant."""
     if "now" not in g:
         g.now = utcnow()
-    return g.now
+    now: datetime = g.now
+    return now
 
 
 def reltime(value: datetime | None, now: datetime | None = None) -> Markup:

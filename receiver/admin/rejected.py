@@ -14,7 +14,7 @@ from marshmallow import fields, validate
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from receiver.admin.query import Cursor, Page, PageQuerySchema, keyset_page
+from receiver.failures import Cursor, Page, PageQuerySchema, keyset_page
 from receiver.models import Notification
 
 #: Bytes of the body shown in a row (decoded for display as UTF-8, invalid bytes replaced).
@@ -36,7 +36,7 @@ class RejectedFilters:
     reason: str | None = None
     window: str = DEFAULT_WINDOW
 
-    def query_args(self) -> dict[str, str]:
+    def query_args(self) -> dict[str, Any]:
         args = {"vendor": self.vendor, "reason": self.reason}
         if self.window != DEFAULT_WINDOW:
             args["window"] = self.window

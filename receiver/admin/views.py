@@ -33,7 +33,14 @@ from receiver.admin import auth
 from receiver.admin.chart import build_chart
 from receiver.admin.export import csv_lines, export_filename
 from receiver.admin.present import pretty_body, request_now
-from receiver.admin.query import (
+from receiver.admin.security import EMBEDDABLE_SVG_HEADERS
+from receiver.alerts.groups import group_for_failure
+from receiver.alerts.overview import group_events
+from receiver.alerts.triage import ACTIONS, FAILURE_MOVES
+from receiver.backups import list_backups
+from receiver.catalog import CATEGORIES, SEVERITIES
+from receiver.db import get_database, get_session, utcnow
+from receiver.failures import (
     DEFAULT_PAGE_SIZE,
     FAILURE_STATUSES,
     Cursor,
@@ -42,13 +49,6 @@ from receiver.admin.query import (
     failure_page,
     load_query,
 )
-from receiver.admin.security import EMBEDDABLE_SVG_HEADERS
-from receiver.alerts.groups import group_for_failure
-from receiver.alerts.overview import group_events
-from receiver.alerts.triage import ACTIONS, FAILURE_MOVES
-from receiver.backups import list_backups
-from receiver.catalog import CATEGORIES, SEVERITIES
-from receiver.db import get_database, get_session, utcnow
 from receiver.models import Failure, Job
 from receiver.replay import eligibility
 
@@ -180,7 +180,7 @@ def render_list(
         else None,
         first_url=url_for("admin.failures", **page_args),
         csv_url=url_for("admin.failures_csv", **args),
-        vendors=sorted(current_app.extensions["providers"]),
+        vendors=current_app.extensions["vendors"],
         categories=list(CATEGORIES),
         severities=SEVERITIES,
         statuses=FAILURE_STATUSES,

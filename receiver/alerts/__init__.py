@@ -12,6 +12,8 @@ the admin, the API and the CLI (``cli.py``, ``triage_cli.py``).
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Flask
 
 from receiver.alerts.groups import enqueue_alerts
@@ -46,7 +48,7 @@ def workers_keeping_up() -> tuple[bool, str]:
 
 
 def alert_rules(app: Flask) -> RuleSet:
-    return app.extensions["alert_rules"]
+    return cast(RuleSet, app.extensions["alert_rules"])
 
 
 __all__ = ["alert_rules", "enqueue_alerts", "init_alerts"]

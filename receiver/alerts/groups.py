@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     String,
     bindparam,
     case,
@@ -44,8 +45,9 @@ from receiver.alerts.outbox import schedule
 from receiver.alerts.rules import Rule, RuleSet
 from receiver.alerts.triage import reopen_for_regression, resolve_quiet_groups
 from receiver.catalog import SEVERITIES
-from receiver.db import insert_for, utcnow
+from receiver.db import insert_for, table_of, utcnow
 from receiver.models import AlertGroup, AlertGroupFailure, Failure, Job, JobFile, Silence
+from receiver.records import NewFailure
 
 GROUP_STATES = ("pending", "firing", "acknowledged", "silenced", "resolved")
 OPEN_STATES = ("pending", "firing", "acknowledged", "silenced")
@@ -55,19 +57,19 @@ OPEN_STATES = ("pending", "firing", "acknowledged", "silenced")
 class _Batch:
     rule: Rule
     labels: dict[str, str]
-    failures: list[Mapping[str, Any]] = field(default_factory=list)
+    failures: list[NewFailure] = field(default_factory=list)
 
 
 def enqueue_alerts(
     session: Session,
-    new_failures: Sequence[Mapping[str, Any]],
+    new_failures: Sequence[NewFailure],
     rules: RuleSet,
     now: datetime | None = None,
 ) -> None:
     """Group new failures and schedule what must be told; the caller commits.
 
-    ``new_failures`` carry what rules match and group on (``receiver.storage.NewFailure``);
-    ingest builds them as it stores the failures, so nothing is read back.
+    ``new_failures`` carry what rules match and group on; storage makes them as it stores the
+    failures, so nothing is read back.
     """
     if not new_failures:
         return
@@ -80,7 +82,7 @@ def enqueue_alerts(
 
 
 def group_failures(
-    session: Session, new_failures: Iterable[Mapping[str, Any]], rules: RuleSet, now: datetime
+    session: Session, new_failures: Iterable[NewFailure], rules: RuleSet, now: datetime
 ) -> list[tuple[AlertGroup, _Batch]]:
     """Upsert the groups of ``new_failures`` and link each failure to its groups."""
     batches: dict[str, _Batch] = {}
@@ -95,14 +97,14 @@ def group_failures(
     ]
     # Linked after the upserts: the upsert counts a job as new when no link names it yet.
     session.execute(
-        insert(AlertGroupFailure.__table__),
+        insert(table_of(AlertGroupFailure)),
         [
             {
                 "group_id": group.id,
-                "failure_id": failure["id"],
+                "failure_id": failure.id,
                 "created_at": now,
-                "job_id": failure["job_id"],
-                "occurred_at": failure["occurred_at"],
+                "job_id": failure.job_id,
+                "occurred_at": failure.occurred_at,
             }
             for group, batch in groups
             for failure in batch.failures
@@ -111,7 +113,7 @@ def group_failures(
     return groups
 
 
-def ungrouped_failures(session: Session, limit: int) -> list[dict[str, Any]]:
+def ungrouped_failures(session: Session, limit: int) -> list[NewFailure]:
     """Stored failures in no group yet (stored before every failure was grouped), oldest first,
     as ingest hands new failures to :func:`group_failures`."""
     linked = select(AlertGroupFailure.failure_id).where(AlertGroupFailure.failure_id == Failure.id)
@@ -135,14 +137,14 @@ def ungrouped_failures(session: Session, limit: int) -> list[dict[str, Any]]:
         .order_by(Failure.id)
         .limit(limit)
     )
-    return [dict(row._mapping) for row in rows]
+    return [NewFailure(**row._mapping) for row in rows]
 
 
 def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: datetime) -> AlertGroup:
-    occurred = [failure["occurred_at"] for failure in batch.failures]
+    occurred = [failure.occurred_at for failure in batch.failures]
     # Grouping stored failures later (``receiver groups backfill``) keeps when they came in.
-    received = [failure.get("received_at", now) for failure in batch.failures]
-    jobs = sorted({failure["job_id"] for failure in batch.failures})
+    received = [failure.received_at or now for failure in batch.failures]
+    jobs = sorted({failure.job_id for failure in batch.failures})
     params = {
         "fingerprint": fingerprint,
         "rule": batch.rule.name,
@@ -150,9 +152,9 @@ def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: dateti
         "state": "pending",
         "failure_count": len(batch.failures),
         "job_count": len(jobs),
-        "backup_count": sum(bool(failure["backup_server"]) for failure in batch.failures),
+        "backup_count": sum(failure.backup_server for failure in batch.failures),
         "jobs": json.dumps(jobs),
-        "severity": min((failure["severity"] for failure in batch.failures), key=_severity_rank),
+        "severity": min((failure.severity for failure in batch.failures), key=_severity_rank),
         "notified_count": 0,
         "reopened_count": 0,
         "first_seen_at": min(received),
@@ -162,7 +164,10 @@ def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: dateti
         "created_at": now,
     }
     statement = _group_statement(session.get_bind().dialect.name)
-    return session.scalars(statement, params, execution_options={"populate_existing": True}).one()
+    group: AlertGroup = session.scalars(
+        statement, params, execution_options={"populate_existing": True}
+    ).one()
+    return group
 
 
 def _severity_rank(severity: str) -> int:
@@ -215,6 +220,7 @@ def _jobs_not_linked_yet(dialect: str, groups: Any) -> Any:
     count it (the second upsert waits for the first's row lock but reads the links as they were
     when it started): jobs affected may then be one too high; failure counts are exact.
     """
+    job_id: ColumnElement[Any]
     if dialect == "postgresql":
         source = func.jsonb_array_elements_text(cast(bindparam("jobs", type_=String), JSONB))
         jobs = source.table_valued("value").alias("new_jobs")
@@ -258,7 +264,7 @@ def _advance(
 ) -> None:
     """Move a group that just got failures to its next state and schedule what to tell."""
     if group.state == "resolved":
-        reopen_for_regression(session, group, batch.failures[0]["id"], now)
+        reopen_for_regression(session, group, batch.failures[0].id, now)
     rule = batch.rule
     if not rules.enabled_channels(rule):
         return  # open, and nobody to tell: it stays pending
@@ -274,7 +280,7 @@ def _advance(
                 AlertGroupFailure.created_at > now - rule.threshold.window,
             )
         )
-        if recent <= rule.threshold.count:  # "more than N in the window"
+        if (recent or 0) <= rule.threshold.count:  # "more than N in the window"
             return
     # A group that was resolved and fails again says so, however long it waited for its
     # threshold since.
@@ -411,15 +417,17 @@ def housekeeping(session: Session, rules: RuleSet, now: datetime) -> None:
         return
     silences = active_silences(session, now)
     for group in expired:
-        rule = rules.by_name.get(group.rule)
+        group_rule = rules.by_name.get(group.rule)
         if silence := matching_silence(silences, group.labels):
             group.state, group.silenced_until = "silenced", silence.ends_at
-        elif rule is not None and group.failure_count > group.notified_count:
+        elif group_rule is not None and group.failure_count > group.notified_count:
             # Failures arrived during the silence: tell them now.
-            schedule(session, group.id, rules.enabled_channels(rule), "firing", now, now)
-        elif rule is not None:
-            due = (group.last_notified_at or now) + rule.repeat_interval
-            schedule(session, group.id, rules.enabled_channels(rule), "repeat", max(due, now), now)
+            channels = rules.enabled_channels(group_rule)
+            schedule(session, group.id, channels, "firing", now, now)
+        elif group_rule is not None:
+            due = (group.last_notified_at or now) + group_rule.repeat_interval
+            channels = rules.enabled_channels(group_rule)
+            schedule(session, group.id, channels, "repeat", max(due, now), now)
 
 
 def group_for_failure(session: Session, failure_id: int) -> list[AlertGroup]:

@@ -178,5 +178,6 @@ def retry_later(
 def backoff(attempts: int) -> timedelta:
     """5 s, 10 s, 20 s … capped at 10 min; "equal jitter" (half fixed, half random) keeps
     retries of many messages from arriving at a recovering endpoint in lockstep."""
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    factor: int = 2 ** max(0, attempts - 1)
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * factor)
     return delay / 2 + delay / 2 * random.random()  # noqa: S311 - jitter, not a secret

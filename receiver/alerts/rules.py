@@ -36,12 +36,13 @@ from marshmallow import (
 )
 
 from receiver.catalog import CATEGORIES, SEVERITIES
+from receiver.records import NewFailure
 from receiver.settings import SettingsError
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("default_rules.toml")
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 
-#: What a rule can match on and group by: the columns of a stored failure (label = output label).
+#: What a rule can match on and group by: fields of a new failure (label = its output's label).
 MATCH_FIELDS = ("vendor", "category", "severity", "code", "label")
 GROUP_FIELDS = (*MATCH_FIELDS, "job")
 DEFAULT_GROUP_BY = ("vendor", "category", "code")
@@ -77,17 +78,17 @@ class Rule:
     resolve_after: timedelta | None
     continue_: bool
 
-    def matches(self, failure: Mapping[str, Any]) -> bool:
-        if self.backup_server is not None and bool(failure["backup_server"]) != self.backup_server:
+    def matches(self, failure: NewFailure) -> bool:
+        if self.backup_server is not None and failure.backup_server != self.backup_server:
             return False
         for name, patterns in self.match.items():
-            value = failure.get(name)
+            value = getattr(failure, name)
             if value is None or not any(fnmatchcase(str(value), p) for p in patterns):
                 return False
         return True
 
-    def group_labels(self, failure: Mapping[str, Any]) -> dict[str, str]:
-        return {name: str(failure.get(name) or "") for name in self.group_by}
+    def group_labels(self, failure: NewFailure) -> dict[str, str]:
+        return {name: str(getattr(failure, name) or "") for name in self.group_by}
 
     def fingerprint(self, labels: Mapping[str, str]) -> str:
         """Stable across restarts and processes: it is PagerDuty's dedup_key too."""
@@ -122,7 +123,7 @@ class RuleSet:
         by_name = {rule.name: rule for rule in (*self.rules, self.fallback)}
         object.__setattr__(self, "by_name", by_name)
 
-    def route(self, failure: Mapping[str, Any]) -> list[Rule]:
+    def route(self, failure: NewFailure) -> list[Rule]:
         """The rules whose groups a failure joins: the first match, and the ones after a
         ``continue``, whether or not their channels are on; the fallback when none matches."""
         routed = []
@@ -149,15 +150,17 @@ def parse_duration(value: Any) -> timedelta:
     raise ValidationError(f"Not a valid duration: {value!r} (use e.g. 30s, 5m, 4h, 1d).")
 
 
-class Duration(fields.Field):
+class Duration(fields.Field[timedelta]):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> timedelta:
         return parse_duration(value)
 
 
-class Patterns(fields.Field):
+class Patterns(fields.Field[tuple[str, ...]]):
     """One value or a list of values; glob patterns (``*``, ``?``, ``[...]``) allowed."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> tuple[str, ...]:
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list) or not values:
             raise ValidationError("Must be a string or a non-empty list of strings.")
@@ -269,7 +272,7 @@ class RulesFileSchema(Schema):
     @validates_schema
     def check_references(self, data: dict[str, Any], **kwargs: Any) -> None:
         seen: set[str] = set()
-        errors: dict[str, Any] = {}
+        errors: dict[int, Any] = {}
         for index, rule in enumerate(data["rules"]):
             if rule["name"] in seen:
                 errors[index] = {"name": [f"Rule {rule['name']!r} is defined twice."]}

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Row, case, distinct, func, select, update
+from sqlalchemy import ColumnElement, Row, case, distinct, func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from receiver.alerts.channels import Delivery, Message, admin_url, send
@@ -236,8 +236,9 @@ class Worker:
         attempted_at: datetime,
         duration_ms: int,
     ) -> None:
-        """Record the attempt and settle the message. Plain statements (the hot path runs once
-        per message sent): a fenced UPDATE only succeeds while we still hold the lease."""
+        """Record the attempt and settle the message: sent (and the group's next message
+        scheduled), or retried later. Plain statements, as this runs once per message sent;
+        each change to the message is fenced: it only happens while we still hold the lease."""
         record_attempt(
             session,
             message.notification_id,
@@ -247,61 +248,86 @@ class Worker:
             outcome,
             duration_ms,
         )
+        self._log_delivery(message, channel, outcome, duration_ms)
+        now = self.clock()
+        if outcome.error:
+            self._retry_later(session, message, outcome.error, outcome.permanent, now)
+            return
+        sent = self._mark_sent(session, message, now)
+        if sent is None:
+            # Our lease ran out mid-send and another worker took over: it settles the row.
+            log.warning("alert #%s: lease lost during delivery", message.notification_id)
+            return
+        if message.kind in FIRING_KINDS:
+            self._schedule_next(session, message, sent.group_id, sent.channel, now)
+
+    def _log_delivery(
+        self, message: Message, channel: Channel, outcome: Delivery, duration_ms: int
+    ) -> None:
         # One structured line per delivery, like one per request in the web tier.
+        result = "error" if outcome.error else "ok"
         log.info(
             "alert #%s via %s: %s in %dms",
             message.notification_id,
             channel.name,
-            "error" if outcome.error else "ok",
+            result,
             duration_ms,
             extra={
                 "alert_id": message.notification_id,
                 "channel": channel.name,
-                "outcome": "error" if outcome.error else "ok",
+                "outcome": result,
                 "latency_ms": duration_ms,
                 "worker": self.name,
             },
         )
-        now = self.clock()
-        owned = (
+
+    def _owned(self, message: Message) -> tuple[ColumnElement[bool], ...]:
+        """The message's row, while this worker's lease on it holds."""
+        return (
             AlertNotification.id == message.notification_id,
             AlertNotification.lease_owner == self.name,
             AlertNotification.status == "pending",
         )
-        told = {
-            "failure_count": message.failure_count,
-            "title": message.title,
-            "body": message.body,
-        }
-        if outcome.error:
-            row = session.scalars(select(AlertNotification).where(*owned)).one_or_none()
-            if row is not None:
-                row.failure_count, row.title, row.body = told.values()
-                retry_later(session, row, now, outcome.error, self.max_age, outcome.permanent)
-            log.warning("alert #%s failed: %s", message.notification_id, outcome.error)
-            return
-        sent = session.execute(
+
+    def _retry_later(
+        self, session: Session, message: Message, error: str, permanent: bool, now: datetime
+    ) -> None:
+        row = session.scalars(select(AlertNotification).where(*self._owned(message))).one_or_none()
+        if row is not None:
+            # What the attempt said, shown in the history even if no retry succeeds.
+            row.failure_count = message.failure_count
+            row.title = message.title
+            row.body = message.body
+            retry_later(session, row, now, error, self.max_age, permanent)
+        log.warning("alert #%s failed: %s", message.notification_id, error)
+
+    def _mark_sent(self, session: Session, message: Message, now: datetime) -> Row[int, str] | None:
+        """Settle the message as sent; its group and channel, or None if the lease was lost."""
+        return session.execute(
             update(AlertNotification)
-            .where(*owned)
+            .where(*self._owned(message))
             .values(
                 status="sent",
                 sent_at=now,
                 attempts=AlertNotification.attempts + 1,
                 lease_owner=None,
                 lease_expires_at=None,
-                **told,
+                failure_count=message.failure_count,
+                title=message.title,
+                body=message.body,
             )
             .returning(AlertNotification.group_id, AlertNotification.channel)
         ).one_or_none()
-        if sent is None:
-            # Our lease ran out mid-send and another worker took over: it settles the row.
-            log.warning("alert #%s: lease lost during delivery", message.notification_id)
-            return
-        if message.kind not in FIRING_KINDS:
-            return
+
+    def _schedule_next(
+        self, session: Session, message: Message, group_id: int, channel: str, now: datetime
+    ) -> None:
+        """Note the group was told, and schedule what it is told next while it fires: news
+        that arrived while this message was on its way after group_interval, otherwise the
+        same again after repeat_interval."""
         group = session.execute(
             update(AlertGroup)
-            .where(AlertGroup.id == sent.group_id)
+            .where(AlertGroup.id == group_id)
             .values(
                 last_notified_at=now,
                 notified_count=case(
@@ -312,14 +338,13 @@ class Worker:
             .returning(AlertGroup.state, AlertGroup.failure_count)
         ).one()
         rule = self.rules.by_name.get(message.rule)
-        if group.state == "firing" and rule is not None:
-            # News that arrived while this message was on its way goes out after
-            # group_interval; otherwise the group is repeated after repeat_interval.
-            if group.failure_count > message.failure_count:
-                kind, due = "firing", now + rule.group_interval
-            else:
-                kind, due = "repeat", now + rule.repeat_interval
-            schedule(session, sent.group_id, [sent.channel], kind, due, now, replace=False)
+        if group.state != "firing" or rule is None:
+            return
+        if group.failure_count > message.failure_count:
+            kind, due = "firing", now + rule.group_interval
+        else:
+            kind, due = "repeat", now + rule.repeat_interval
+        schedule(session, group_id, [channel], kind, due, now, replace=False)
 
     @staticmethod
     def _close(row: AlertNotification, status: str, reason: str) -> None:
@@ -327,7 +352,7 @@ class Worker:
         row.lease_owner = row.lease_expires_at = None
 
 
-def _example(failure: Row[Any]) -> str:
+def _example(failure: Row[*tuple[Any, ...]]) -> str:
     where = f"job {failure.job}" + (f" output {failure.label!r}" if failure.label else "")
     text = (failure.message or failure.code_name or "").strip().splitlines()
     return f"{where}: {failure.code} {text[0][:200] if text else ''}".rstrip()

@@ -7,6 +7,7 @@ are added to the document here from each enabled provider's payload schema.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -18,7 +19,8 @@ from werkzeug.routing import Rule
 from receiver.admin import auth
 from receiver.api import alerts, codes, failures, groups
 from receiver.api.schemas import ErrorSchema
-from receiver.providers.base import Provider, SharedTokenProvider
+from receiver.vendors import BY_NAME
+from receiver.vendors.base import Provider, SharedTokenProvider
 
 API_CONFIG = {
     "API_TITLE": "video-failure-receiver",
@@ -101,7 +103,7 @@ def document_hooks(api: Api, providers: dict[str, Provider]) -> None:
             "description": "shared-token vendors; also accepted as the Basic password or ?token=",
         },
     )
-    for vendor, provider in sorted(providers.items()):
+    for endpoint, provider in sorted(providers.items()):
         payload = schema_name(provider.schema)
         if payload not in api.spec.components.schemas:
             api.spec.components.schema(payload, schema=type(provider.schema))
@@ -113,13 +115,15 @@ def document_hooks(api: Api, providers: dict[str, Provider]) -> None:
         for status, description in HOOK_RESPONSES.items():
             body = ok if status in ("200", "202") else error
             responses[status] = {**body, "description": description}
+        vendor = BY_NAME[provider.vendor]
         api.spec.path(
-            rule=Rule(f"/hooks/{vendor}"),  # flask-smorest's plugin derives the path from a rule
+            rule=Rule(f"/hooks/{endpoint}"),  # flask-smorest's plugin derives the path from a rule
             operations={
                 "post": {
                     "tags": ["hooks"],
-                    "summary": f"{vendor} notification",
-                    "description": (provider.__doc__ or f"A notification from {vendor}.").strip(),
+                    "summary": f"{vendor.title} notification",
+                    "description": _hook_description(provider, vendor.docs),
+                    **_external_docs(vendor.docs),
                     # Signing vendors authenticate in headers their docs describe, not a token.
                     "security": [{"vendorToken": []}]
                     if isinstance(provider, SharedTokenProvider)
@@ -136,3 +140,16 @@ def document_hooks(api: Api, providers: dict[str, Provider]) -> None:
                 }
             },
         )
+
+
+def _hook_description(provider: Provider, docs: Mapping[str, str]) -> str:
+    text = (provider.__doc__ or f"A notification from {provider.vendor}.").strip()
+    links = ", ".join(f"[{what}]({url})" for what, url in docs.items())
+    return f"{text}\n\nThe vendor's documentation: {links}." if links else text
+
+
+def _external_docs(docs: Mapping[str, str]) -> dict[str, Any]:
+    """OpenAPI allows one link per operation: the vendor's first."""
+    for what, url in docs.items():
+        return {"externalDocs": {"description": what, "url": url}}
+    return {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import abort, current_app, jsonify
 from flask.typing import ResponseReturnValue
@@ -15,7 +15,7 @@ blp = Blueprint("api_codes", __name__, url_prefix="/api/codes", description="Err
 
 
 def catalog() -> Catalog:
-    return current_app.extensions["catalog"]
+    return cast(Catalog, current_app.extensions["catalog"])
 
 
 @blp.get("")

@@ -9,9 +9,9 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy.orm import joinedload
 
-from receiver.admin.query import Cursor, FailureFilters, failure_page, select_failures
 from receiver.api.schemas import FailureDetailSchema, FailurePageSchema, FailureQuerySchema
 from receiver.db import get_session
+from receiver.failures import Cursor, FailureFilters, failure_page, select_failures
 from receiver.models import Failure, Job
 
 blp = Blueprint(

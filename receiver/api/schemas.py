@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from receiver.admin.query import FailureQuerySchema
+from receiver.failures import FailureQuerySchema
 
 
 class FailureSchema(Schema):

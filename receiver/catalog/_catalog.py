@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
 import logging
 import tomllib
 from collections.abc import Mapping
@@ -14,25 +13,14 @@ from types import MappingProxyType
 from typing import Any
 
 from ._model import CatalogEntry, CatalogError, frozen_details
-from ._rules import RULES, Parsed, VendorData, display, kvs_bases, unknown_entry
+from ._rules import CodeRules, Parsed, VendorData, display, unknown_entry
 from ._schema import validate_file
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DATA_DIR = Path(__file__).with_name("data")
-
-#: Entry fields copied into ``CatalogEntry.details`` when present (lists are joined with ", ").
-_DETAIL_FIELDS = (
-    "library",
-    "sdk_classification",
-    "is_base",
-    "alt_libraries",
-    "ack_error_id",
-    "alt_names",
-    "aliases",
-    "definition",
-    "source",
-)
+#: Entry fields every vendor's entries may have, copied into ``CatalogEntry.details`` when
+#: present after the vendor's own (lists are joined with ", ").
+_DETAIL_FIELDS = ("alt_names", "aliases", "definition", "source")
 
 
 @dataclass
@@ -40,6 +28,7 @@ class _VendorIndex:
     """Everything needed to answer lookups for one vendor; keys are lower case."""
 
     data: VendorData
+    rules: CodeRules
     entries: list[CatalogEntry] = field(default_factory=list)
     by_code: dict[str, CatalogEntry] = field(default_factory=dict)
     by_alias: dict[str, CatalogEntry] = field(default_factory=dict)
@@ -91,7 +80,7 @@ class Catalog:
             return unknown_entry(
                 name, display(code), reason=f"vendor not in catalog ({known})", doc_url=None
             )
-        rules = RULES[name]
+        rules = index.rules
         hit = self._exact(index, code)
         if hit is not None:
             return hit
@@ -147,7 +136,7 @@ class Catalog:
         index = self._indexes.get(name)
         if index is None or limit == 0:
             return []
-        rules = RULES[name]
+        rules = index.rules
         parsed: Parsed = rules.parse(code)
         if rules.numeric and parsed.values:
             target = parsed.values[0]
@@ -176,33 +165,53 @@ def _vendor_name(vendor: object) -> str:
 # -- loading -------------------------------------------------------------------------------------
 
 
-def load_catalog(data_dir: Path | None = None) -> Catalog:
-    """Load and validate every ``*.toml`` vendor file in ``data_dir`` (default: packaged data).
+def load_catalog(rules: Mapping[str, CodeRules], files: Mapping[str, Path]) -> Catalog:
+    """Load and validate the data file of each vendor in ``files``, read with its ``rules``.
 
-    Raises ``CatalogError`` with a one-line message naming the file, entry and field.
+    ``rules`` are every vendor's, so that a field only another vendor's entries may have is
+    named as such. Raises ``CatalogError`` with a one-line message naming the file, entry and
+    field.
     """
-    directory = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    owners = {name: vendor for vendor, r in rules.items() for name in r.entry_fields}
+    indexes = {}
+    for vendor, path in files.items():
+        foreign = {name: owner for name, owner in owners.items() if owner != vendor}
+        indexes[vendor] = _load_vendor(vendor, path, rules[vendor], foreign)
+    return Catalog(indexes)
+
+
+def load_catalog_dir(rules: Mapping[str, CodeRules], directory: Path) -> Catalog:
+    """Load ``<vendor>.toml`` files from ``directory`` instead of the vendors' own (tests, and
+    ``receiver codes --data-dir`` to try an edit before it ships)."""
     if not directory.is_dir():
         raise CatalogError(f"{directory}: catalog data directory does not exist")
     paths = sorted(directory.glob("*.toml"))
     if not paths:
         raise CatalogError(f"{directory}: no *.toml catalog files")
-    return Catalog({path.stem: _load_vendor(path) for path in paths})
+    for path in paths:
+        if path.stem not in rules:
+            known = ", ".join(sorted(rules))
+            raise CatalogError(
+                f"{path.name}: field 'vendor': {path.stem!r} is not a vendor here ({known})"
+            )
+    return load_catalog(rules, {path.stem: path for path in paths})
 
 
-def _load_vendor(path: Path) -> _VendorIndex:
+def _load_vendor(
+    vendor: str, path: Path, rules: CodeRules, foreign: Mapping[str, str]
+) -> _VendorIndex:
+    label = _label(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path.name}: invalid TOML: {exc}") from exc
+        raise CatalogError(f"{label}: invalid TOML: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path.name}: cannot read: {exc}") from exc
-    data = validate_file(path, raw)
-    vendor = data["vendor"]
-    entries = [_entry(vendor, item) for item in data["entries"]]
-    bases = kvs_bases(entries) if vendor == "kvs" else ()
+        raise CatalogError(f"{label}: cannot read: {exc}") from exc
+    data = validate_file(label, raw, vendor, rules, foreign)
+    entries = [_entry(vendor, item, rules) for item in data["entries"]]
     index = _VendorIndex(
-        VendorData(vendor, data["version"], data["source"], bases, data["backup_server_action"])
+        VendorData(vendor, data["version"], data["source"], data["backup_server_action"]),
+        rules.for_entries(entries),
     )
     for entry, item in zip(entries, data["entries"], strict=True):
         index.entries.append(entry)
@@ -215,17 +224,25 @@ def _load_vendor(path: Path) -> _VendorIndex:
     return index
 
 
-def _entry(vendor: str, item: Mapping[str, Any]) -> CatalogEntry:
+def _label(path: Path) -> str:
+    """How messages name a data file: one in this package from its root
+    (``receiver/vendors/kvs/codes.toml``), any other by its name."""
+    package = Path(__file__).resolve().parents[1]
+    if path.resolve().is_relative_to(package):
+        return str(Path(package.name) / path.resolve().relative_to(package))
+    return path.name
+
+
+def _entry(vendor: str, item: Mapping[str, Any], rules: CodeRules) -> CatalogEntry:
     details: dict[str, object] = {}
-    for key in _DETAIL_FIELDS:
+    for key in (*rules.entry_fields, *_DETAIL_FIELDS):
         value = item.get(key)
         if isinstance(value, list):
             value = ", ".join(value)
         elif isinstance(value, bool):
             value = "true" if value else None
         details[key] = value
-    if vendor == "lightflow":
-        details.update(_lightflow_http_details(int(item["code"])))
+    details.update(rules.entry_details(item))
     return CatalogEntry(
         vendor=vendor,
         code=item["code"],
@@ -239,16 +256,3 @@ def _entry(vendor: str, item: Mapping[str, Any]) -> CatalogEntry:
         known=True,
         details=frozen_details(details),
     )
-
-
-def _lightflow_http_details(code: int) -> dict[str, object]:
-    """Listed 24XX/25XX codes carry the remote HTTP status too, like the range fallback."""
-    if 2400 <= code <= 2599:
-        return {"remote_http_status": code - 2000}
-    return {}
-
-
-@functools.cache
-def default_catalog() -> Catalog:
-    """The packaged catalog, loaded and validated once per process."""
-    return load_catalog()

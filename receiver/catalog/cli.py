@@ -1,13 +1,15 @@
 """``codes`` command group: explain a vendor code or list the catalog from a terminal.
 
 Plain click (no Flask app context) so on-call can decode a code without a database or config;
-the main ``receiver`` CLI registers this group.
+the main ``receiver`` CLI registers this group. The one module of the catalog that asks the
+vendor registry for the catalog: the rest of the package knows no vendor.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import click
 from flask.cli import with_appcontext
@@ -17,7 +19,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ._catalog import Catalog, default_catalog, load_catalog
+from receiver.vendors import catalog_in, default_catalog
+
+from ._catalog import Catalog
 from ._model import CATEGORIES, CatalogEntry, CatalogError
 
 _SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "green"}
@@ -34,7 +38,7 @@ _META_KEY = "receiver.catalog"
 
 
 def _catalog(ctx: click.Context) -> Catalog:
-    return ctx.meta[_META_KEY]
+    return cast(Catalog, ctx.meta[_META_KEY])
 
 
 def _check_vendor(catalog: Catalog, vendor: str) -> str:
@@ -61,7 +65,7 @@ def _check_vendor(catalog: Catalog, vendor: str) -> str:
 def codes(ctx: click.Context, data_dir: Path | None) -> None:
     """Explain vendor failure codes (Zencoder, LightFlow, Agora, KVS)."""
     try:
-        catalog = load_catalog(data_dir) if data_dir else default_catalog()
+        catalog = catalog_in(data_dir) if data_dir else default_catalog()
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from exc
     ctx.meta[_META_KEY] = catalog

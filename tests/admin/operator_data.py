@@ -21,38 +21,21 @@ from receiver import create_app
 from receiver.alerts.triage import Actor, change_groups
 from receiver.db import get_database
 from receiver.models import AlertGroup
-from receiver.providers.sns import SnsProvider
 from tests.admin.conftest import admin_settings
 from tests.helpers import FIXTURES, post
-from tests.providers.conftest import LocalFetcher
-from tests.providers.signing import (
-    AGORA_SECRET,
-    KVS_SECRET,
-    SNS_TOPIC,
-    SnsSigner,
-    agora_headers,
-    kvs_headers,
-    sns_body,
-)
+from tests.vendors.agora.kit import agora_headers
+from tests.vendors.kits import environment, install
+from tests.vendors.kvs.kit import kvs_headers
+from tests.vendors.sns.kit import SNS_SIGNER, SnsSigner, sns_body
 
 ALICE = Actor("alice@example.com", "admin")
 
 
 def operator_app(database_url: str, **settings: Any) -> Flask:
     """The admin app with every sender enabled (SNS certificates from a local key)."""
-    app = create_app(
-        admin_settings(
-            database_url,
-            agora_secret=AGORA_SECRET,
-            kvs_secret=KVS_SECRET,
-            sns_topic_arns=(SNS_TOPIC,),
-            **settings,
-        )
-    )
-    signer = SnsSigner()
-    app.extensions["sns_signer"] = signer
-    app.extensions["providers"]["sns"] = SnsProvider([SNS_TOPIC], fetch=LocalFetcher(signer.pem))
-    return app
+    app = create_app(admin_settings(database_url, vendor_environment=environment(), **settings))
+    app.extensions["sns_signer"] = SNS_SIGNER
+    return install(app)
 
 
 def seed(app: Flask, now: datetime | None = None) -> dict[str, Any]:
@@ -197,7 +180,7 @@ class Sender:
     # -- CloudWatch alarm via SNS ---------------------------------------------------------------
 
     def cloudwatch(self, signer: SnsSigner) -> None:
-        message = fixture("sns", "alarm_putmedia_success_alarm.json")
+        message = fixture("cloudwatch", "alarm_putmedia_success_alarm.json")
         alarm = json.loads(message["Message"])
         alarm["StateChangeTime"] = self.ago(minutes=33).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
         message["Message"] = json.dumps(alarm)

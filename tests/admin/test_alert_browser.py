@@ -24,6 +24,7 @@ from tests.admin.conftest import ADMIN_PASSWORD, ADMIN_USER, admin_settings, emp
 from tests.alerts.conftest import RULES, ChannelServer, Clock, serve_channel
 from tests.helpers import FIXTURES, post
 from tests.servers import serving_in_thread
+from tests.vendors.kits import fixture_files
 
 ARTIFACTS = test_browser.ARTIFACTS
 page = test_browser.page  # the Chromium page fixture
@@ -39,7 +40,7 @@ def served(database_url: str, tmp_path) -> Iterator[str]:
     app.extensions["alert_rules"] = load_rules(rules)
     client = app.test_client()
     for vendor in ("zencoder", "lightflow"):
-        for path in sorted((FIXTURES / vendor).glob("*.json")):
+        for path in fixture_files(vendor, (".json",)):
             assert post(client, vendor, path.read_bytes()).status_code in (200, 202), path
     template = json.loads((FIXTURES / "lightflow" / "asset_error_2007.json").read_text())
     for number in range(5):

@@ -104,4 +104,8 @@ def test_openapi_document_covers_the_api_and_the_hooks(client):
     payload = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert {"job", "output", "outputs", "input"} <= set(payload["properties"])
     assert {"202", "401", "422", "503"} <= set(hook["responses"])
+    # What the vendor's folder declares: its name for people and its documentation.
+    assert hook["summary"] == "Zencoder notification"
+    assert hook["externalDocs"]["url"].startswith("https://zencoder.support.brightcove.com/")
+    assert "error-codes" in hook["description"]
     assert "basicAuth" in spec["components"]["securitySchemes"]

@@ -27,8 +27,9 @@ from tests.admin.conftest import (
     admin_settings,
     empty_tables,
 )
-from tests.helpers import FIXTURES, post
+from tests.helpers import post
 from tests.servers import serving_in_thread
+from tests.vendors.kits import fixture_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -59,7 +60,7 @@ def served(database_url: str) -> Iterator[str]:
     app = create_app(admin_settings(database_url))
     client = app.test_client()
     for vendor in ("zencoder", "lightflow"):
-        for path in sorted((FIXTURES / vendor).glob("*.json")):
+        for path in fixture_files(vendor, (".json",)):
             assert post(client, vendor, path.read_bytes()).status_code in (200, 202), path
     rejected = post(client, "lightflow", b'{"uuid": "no-status"}')
     assert rejected.status_code == 422

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from receiver.admin import export
 from receiver.admin.export import FORMULA_PREFIXES, HEADER, HEADER_LINE, csv_lines, neutralize
-from receiver.admin.query import FailureFilters
+from receiver.failures import FailureFilters
 from receiver.models import Failure
 from tests.admin.conftest import BASE_TIME, add_failure
 
@@ -72,8 +72,6 @@ def test_csv_is_streamed_utf8_with_header_iso_times_and_neutralized_cells(admin,
 
 
 def test_csv_uses_the_list_filters_and_streams_in_batches(admin, session):
-    from receiver.admin import query
-
     for n in range(7):
         add_failure(session, category="drm" if n % 2 else "network")
 
@@ -81,7 +79,7 @@ def test_csv_uses_the_list_filters_and_streams_in_batches(admin, session):
     lines = list(
         export.csv_lines(
             admin.application.extensions["db"].sessionmaker(),
-            query.FailureFilters(category="drm"),
+            FailureFilters(category="drm"),
             batch_size=2,
             progress=progress.append,
         )

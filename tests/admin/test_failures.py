@@ -10,8 +10,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from receiver.admin.query import Cursor, FailureFilters, failure_page
 from receiver.db import utcnow
+from receiver.failures import Cursor, FailureFilters, failure_page
 from receiver.models import Failure, Notification
 from tests.admin.conftest import BASE_TIME, add_failure, basic, csrf_token
 from tests.helpers import fixture_bytes, post

@@ -35,7 +35,7 @@ def invalid_but_authenticated(client, monkeypatch=None) -> int:
 
 def accept_missing_status(monkeypatch) -> None:
     """'The schema was fixed': a missing status is read as error."""
-    from receiver.providers.lightflow import LightFlowProvider
+    from receiver.vendors.lightflow.provider import LightFlowProvider
 
     original = LightFlowProvider.validate
     monkeypatch.setattr(

@@ -23,7 +23,9 @@ from receiver.models import (
     Job,
     JobFile,
 )
+from receiver.records import NewFailure
 from tests.helpers import FIXTURES, post
+from tests.vendors.kits import fixture_files
 
 GROUP_WAIT = timedelta(seconds=30)
 ONCALL = Actor("oncall@example.com", "cli")
@@ -232,6 +234,20 @@ def test_retries_back_off_and_give_up_after_max_age(client, session, channel, wo
     assert 2 <= attempts(session, "error") <= 26
 
 
+def test_a_failed_delivery_keeps_what_it_tried_to_say(client, session, channel, worker, clock):
+    """The history shows a message that never got through as it would have read."""
+    post_failures(client, 3)
+    channel.script["/hook"] = [503]
+    clock.advance(seconds=31)
+    worker.run_once()
+    hook = session.scalar(select(AlertNotification).where(AlertNotification.channel == "hook"))
+    session.refresh(hook)
+    assert (hook.status, hook.failure_count) == ("pending", 3)
+    [tried] = [received.body for received in channel.received if received.path == "/hook"]
+    assert (hook.title, hook.body) == (tried["title"], tried["message"])
+    assert "lightflow" in hook.title and "3 failure" in hook.body
+
+
 def test_pagerduty_rejecting_an_event_is_not_retried(client, session, channel, worker, clock):
     post_failures(client, 1)
     clock.advance(seconds=31)
@@ -302,18 +318,18 @@ def test_info_failures_never_alert(session, rules):
     session.add_all(failures)
     session.flush()
     attributes = [
-        {
-            "id": f.id,
-            "vendor": f.vendor,
-            "category": f.category,
-            "severity": f.severity,
-            "code": f.code,
-            "backup_server": False,
-            "label": None,
-            "job": job.external_id,
-            "job_id": job.id,
-            "occurred_at": f.occurred_at,
-        }
+        NewFailure(
+            id=f.id,
+            vendor=f.vendor,
+            category=f.category,
+            severity=f.severity,
+            code=f.code,
+            backup_server=False,
+            label=None,
+            job=job.external_id,
+            job_id=job.id,
+            occurred_at=f.occurred_at,
+        )
         for f in failures
     ]
     enqueue_alerts(session, attributes, rules)
@@ -330,7 +346,7 @@ def test_alerts_see_the_failures_as_stored(client, session, monkeypatch):
     hands over must be what a read of the stored rows (with their job and file) gives."""
     from receiver import ingest
 
-    handed: list[dict] = []
+    handed: list[NewFailure] = []
 
     def capture(session_, new_failures, rules_):
         handed.extend(new_failures)
@@ -339,7 +355,7 @@ def test_alerts_see_the_failures_as_stored(client, session, monkeypatch):
     monkeypatch.setattr(ingest, "enqueue_alerts", capture)
     # Labels first arrive with a finished output; the failure notification after it may omit it.
     for vendor in ("zencoder", "lightflow"):
-        for path in sorted(p for p in (FIXTURES / vendor).iterdir() if p.is_file()):
+        for path in fixture_files(vendor):
             content_type = "application/xml" if path.suffix == ".xml" else "application/json"
             body = path.read_bytes()
             if path.suffix == ".xml":  # the same output as output_failed.json: make it another
@@ -364,8 +380,8 @@ def test_alerts_see_the_failures_as_stored(client, session, monkeypatch):
         .outerjoin(JobFile, JobFile.id == Failure.job_file_id)
         .order_by(Failure.id)
     )
-    assert len(handed) >= 15 and any(failure["label"] for failure in handed)
-    assert sorted(handed, key=lambda f: f["id"]) == [dict(row._mapping) for row in stored]
+    assert len(handed) >= 15 and any(failure.label for failure in handed)
+    assert sorted(handed, key=lambda f: f.id) == [NewFailure(**row._mapping) for row in stored]
 
 
 def test_alerts_roll_back_with_the_notification(client, session, rules, monkeypatch):

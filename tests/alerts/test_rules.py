@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from receiver.alerts.rules import DEFAULT_RULES_FILE, RulesError, load_rules, parse_duration
-from receiver.settings import Settings, SettingsError
+from receiver.records import NewFailure
+from receiver.settings import SettingsError
+from receiver.vendors import load_settings
 
 MINIMAL = """
 version = 1
@@ -21,16 +23,21 @@ channels = ["hook"]
 
 
 def failure(**overrides):
-    return {
-        "vendor": "zencoder",
-        "category": "upload",
-        "severity": "error",
-        "code": "S3AccessDenied",
-        "label": "hls-720",
-        "job": "123",
-        "backup_server": False,
-        **overrides,
-    }
+    return NewFailure(
+        **{
+            "id": 1,
+            "vendor": "zencoder",
+            "category": "upload",
+            "severity": "error",
+            "code": "S3AccessDenied",
+            "label": "hls-720",
+            "job": "123",
+            "backup_server": False,
+            "job_id": 1,
+            "occurred_at": datetime(2026, 12, 1, tzinfo=UTC),
+            **overrides,
+        }
+    )
 
 
 def write(tmp_path, text):
@@ -147,11 +154,11 @@ def test_bad_rules_stop_start_up_as_a_settings_error(tmp_path):
         "RECEIVER_ALERT_RULES": str(tmp_path / "missing.toml"),
     }
     with pytest.raises(SettingsError, match="RECEIVER_ALERT_RULES: no such file"):
-        Settings.from_env(env)
+        load_settings(env)
     with pytest.raises(SettingsError, match="RECEIVER_PUBLIC_URL must be an http"):
-        Settings.from_env({**env, "RECEIVER_ALERT_RULES": "", "RECEIVER_PUBLIC_URL": "receiver"})
+        load_settings({**env, "RECEIVER_ALERT_RULES": "", "RECEIVER_PUBLIC_URL": "receiver"})
     with pytest.raises(SettingsError, match="RECEIVER_ALERT_LEASE_SECONDS"):
-        Settings.from_env({**env, "RECEIVER_ALERT_RULES": "", "RECEIVER_ALERT_LEASE_SECONDS": "0"})
+        load_settings({**env, "RECEIVER_ALERT_RULES": "", "RECEIVER_ALERT_LEASE_SECONDS": "0"})
 
 
 @pytest.mark.parametrize(

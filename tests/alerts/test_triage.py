@@ -25,6 +25,7 @@ from receiver.alerts.triage import (
 )
 from receiver.db import utcnow
 from receiver.models import AlertGroup, AlertGroupFailure, Failure, TriageEvent
+from receiver.records import NewFailure
 from tests.admin.conftest import add_failure
 from tests.alerts.conftest import RULES
 from tests.alerts.test_delivery import post_failures
@@ -80,9 +81,9 @@ def test_a_kvs_batch_of_several_streams_counts_each_stream_once(app, session, ru
                               fingerprint=f"kvs:{job.external_id}:{n}")  # fmt: skip
         failure.job_id = job.id
         session.flush()
-        return {"id": failure.id, "vendor": "kvs", "category": "network", "severity": "error",
-                "code": "0x52000037", "backup_server": False, "label": None,
-                "job": job.external_id, "job_id": job.id, "occurred_at": failure.occurred_at}  # fmt: skip
+        return NewFailure(id=failure.id, vendor="kvs", category="network", severity="error",
+                          code="0x52000037", backup_server=False, label=None,
+                          job=job.external_id, job_id=job.id, occurred_at=failure.occurred_at)  # fmt: skip
 
     enqueue_alerts(session, [new(jobs[0], 1), new(jobs[0], 2), new(jobs[1], 3)], rules)
     enqueue_alerts(session, [new(jobs[1], 4), new(jobs[0], 5)], rules)
@@ -207,7 +208,7 @@ def test_backfill_groups_old_failures_in_the_state_their_failures_are_in(session
     add_failure(session, vendor="zencoder", code="E1", category="encoding",
                 severity="error", status="open", fingerprint="old:3")  # fmt: skip
     batch = ungrouped_failures(session, 10)
-    assert [f["id"] for f in batch] == sorted(f["id"] for f in batch) and len(batch) == 3
+    assert [f.id for f in batch] == sorted(f.id for f in batch) and len(batch) == 3
     now = utcnow()
     made = {group.id for group, _batch in group_failures(session, batch, rules, now)}
     settle_backfilled(session, rules, made, now)

@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 if importlib.util.find_spec("receiver") is None:  # not installed: test from the checkout
     sys.path.insert(0, str(REPO))
 
-from receiver.catalog import Catalog, default_catalog  # noqa: E402
+from receiver.catalog import Catalog  # noqa: E402
+from receiver.vendors import default_catalog  # noqa: E402
 
 FIXTURES = REPO / "fixtures"
 

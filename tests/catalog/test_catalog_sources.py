@@ -248,7 +248,7 @@ def test_committed_kvs_catalog_matches_generator(
         check=True,
         capture_output=True,
     )  # fmt: skip
-    committed = script.parents[1] / "receiver" / "catalog" / "data" / "kvs.toml"
+    committed = script.parents[1] / "receiver" / "vendors" / "kvs" / "codes.toml"
     assert out.read_text(encoding="utf-8") == committed.read_text(encoding="utf-8"), (
-        "receiver/catalog/data/kvs.toml is stale: rerun scripts/build_kvs_catalog.py"
+        "receiver/vendors/kvs/codes.toml is stale: rerun scripts/build_kvs_catalog.py"
     )

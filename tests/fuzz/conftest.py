@@ -16,10 +16,8 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 
 from receiver import create_app
-from receiver.providers.sns import SnsProvider
 from tests.conftest import make_settings
-from tests.fuzz.senders import SNS_SIGNER, SnsServers
-from tests.providers.signing import AGORA_SECRET, KVS_SECRET, SNS_TOPIC
+from tests.vendors.kits import environment, install
 
 ADMIN_PASSWORD = "fuzz-admin-password-0123456789"
 
@@ -43,22 +41,19 @@ def example_budget(backend: str, share: float = 1.0) -> int:
     return max(5, round(count if backend == "sqlite" else count / 3))
 
 
-def every_endpoint_app(database_url: str, **overrides: object) -> Flask:
-    """Every endpoint on, the admin too, with SNS certificates served by the fuzz suite's signer.
+def every_endpoint_app(
+    database_url: str, vendor_environment: dict[str, str] | None = None, **overrides: object
+) -> Flask:
+    """Every registered vendor's endpoints on (as their test kits enable them), the admin too.
 
-    ``overrides`` replace any setting (the secrets-in-logs test uses its own probe values).
+    ``vendor_environment`` and ``overrides`` replace vendor and core settings (the
+    secrets-in-logs test uses its own probe values).
     """
-    values: dict[str, object] = {
-        "agora_secret": AGORA_SECRET,
-        "kvs_secret": KVS_SECRET,
-        "sns_topic_arns": (SNS_TOPIC,),
-        "admin_password": ADMIN_PASSWORD,
-        **overrides,
-    }
-    app = create_app(make_settings(database_url, **values))
+    environ = {**environment(), **(vendor_environment or {})}
+    values: dict[str, object] = {"admin_password": ADMIN_PASSWORD, **overrides}
+    app = create_app(make_settings(database_url, environ, **values))
     app.config["TESTING"] = True
-    app.extensions["providers"]["sns"] = SnsProvider([SNS_TOPIC], fetch=SnsServers(SNS_SIGNER.pem))
-    return app
+    return install(app)
 
 
 @pytest.fixture(scope="session")

@@ -11,21 +11,21 @@ from io import BytesIO
 
 import pytest
 
-from receiver.providers.sns import SnsProvider
 from tests.conftest import rolled_back
-from tests.fuzz.senders import (
-    SNS_SIGNER,
-    Attempt,
-    agora_signature,
-    kvs_signature,
-    seeds,
-)
+from tests.fuzz.attempts import Attempt
 from tests.fuzz.strategies import deep_nesting, dumps
 from tests.fuzz.test_hostile_input import exchange
-from tests.helpers import TOKENS
-from tests.providers.signing import CERT_URL, SNS_TOPIC
+from tests.helpers import FIXTURES, TOKENS
+from tests.vendors.agora.kit import agora_signature
+from tests.vendors.kvs.kit import kvs_signature
+from tests.vendors.sns.kit import CERT_URL, SNS_SIGNER, sns_provider
 
-ALARM_ENVELOPE = next(e for e in seeds("sns") if e["Type"] == "Notification")
+
+def fixture(vendor: str, name: str) -> dict:
+    return json.loads((FIXTURES / vendor / name).read_bytes())
+
+
+ALARM_ENVELOPE = fixture("cloudwatch", "alarm_putmedia_success_alarm.json")
 
 
 def signed_alarm(**changes) -> bytes:
@@ -67,9 +67,7 @@ def test_sns_certificate_host_failing_is_still_503(shared_app, monkeypatch):
     def unavailable(url: str) -> bytes:
         raise urllib.error.HTTPError(url, 503, "Slow Down", None, BytesIO())  # type: ignore[arg-type]
 
-    monkeypatch.setitem(
-        shared_app.extensions["providers"], "sns", SnsProvider([SNS_TOPIC], fetch=unavailable)
-    )
+    monkeypatch.setitem(shared_app.extensions["providers"], "sns", sns_provider(unavailable))
     with rolled_back(shared_app):
         response = shared_app.test_client().post("/hooks/sns", data=signed_alarm())
     assert response.status_code == 503  # SNS itself failing: retry later
@@ -81,9 +79,9 @@ EDGE_TIMES = ["0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-14:00"]
 
 @pytest.mark.parametrize("when", EDGE_TIMES)
 def test_times_without_a_utc_equivalent_are_422_everywhere(shared_app, when):
-    lightflow = dumps({**seeds("lightflow", "asset_error_1003")[0], "endDate": when})
-    api_error = dumps({**seeds("agora", "api_error_404")[0], "occurredAt": when})
-    kvs = dumps({**seeds("kvs", "report_integer_status")[0], "occurredAt": when})
+    lightflow = dumps({**fixture("lightflow", "asset_error_1003.json"), "endDate": when})
+    api_error = dumps({**fixture("agora", "api_error_404.json"), "occurredAt": when})
+    kvs = dumps({**fixture("kvs", "report_integer_status.json"), "occurredAt": when})
     now = int(time.time())
     attempts = {
         "lightflow": Attempt(

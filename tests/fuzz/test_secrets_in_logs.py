@@ -21,9 +21,10 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import rolled_back
 from tests.fuzz.conftest import every_endpoint_app
-from tests.fuzz.senders import SNS_SIGNER, agora_signature, kvs_signature
 from tests.helpers import FIXTURES, basic_auth
-from tests.providers.signing import KVS_SECRET
+from tests.vendors.agora.kit import agora_signature
+from tests.vendors.kvs.kit import KVS_SECRET, kvs_signature
+from tests.vendors.sns.kit import SNS_SIGNER
 
 # Distinct from every other test's values, so a hit can only come from this configuration.
 TOKENS = {
@@ -51,9 +52,12 @@ def probe_app(database_url: str, caplog: pytest.LogCaptureFixture) -> Iterator[F
         url = url.set(password=DB_PASSWORD)
     app = every_endpoint_app(
         url.render_as_string(hide_password=False),
+        {
+            "RECEIVER_ZENCODER_TOKEN": TOKENS["zencoder"],
+            "RECEIVER_LIGHTFLOW_TOKEN": TOKENS["lightflow"],
+            "RECEIVER_AGORA_SECRET": AGORA_SECRET,
+        },
         secret_key=SECRET_KEY,
-        vendor_tokens=TOKENS,
-        agora_secret=AGORA_SECRET,
         admin_password=ADMIN_PASSWORD,
     )
     with rolled_back(app):
@@ -109,7 +113,7 @@ def realistic_mix(client) -> int:
         ),
         ("/hooks/kvs", kvs, {**kvs_headers, "webhook-signature": "v1,AAAA"}),
     ]
-    alarm = json.loads(fixture("sns", "alarm_putmedia_success_alarm.json"))
+    alarm = json.loads(fixture("cloudwatch", "alarm_putmedia_success_alarm.json"))
     requests += [
         ("/hooks/sns", json.dumps(SNS_SIGNER.sign(alarm)).encode(), {}),
         ("/hooks/sns", json.dumps({**SNS_SIGNER.sign(alarm), "Signature": "AAAA"}).encode(), {}),

@@ -1,0 +1,35 @@
+"""Kinesis Video Streams producer error reports, signed with Standard Webhooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from receiver.settings import Setting, standard_webhooks_secret
+from receiver.vendors.declaration import Vendor, enabled_by
+from receiver.vendors.kvs.codes import KvsCodes
+from receiver.vendors.kvs.provider import KvsProvider
+
+SECRET = Setting[str | None](
+    "RECEIVER_KVS_SECRET",
+    "Standard Webhooks secret, `whsec_` + base64 of ≥ 24 random bytes",
+    None,
+    standard_webhooks_secret,
+    secret=True,
+    shown_default="unset = KVS reports disabled",
+)
+
+
+VENDOR = Vendor(
+    name="kvs",
+    title="Kinesis Video Streams",
+    folder=Path(__file__).parent,
+    settings=(SECRET,),
+    endpoints=enabled_by(
+        SECRET, lambda secret, wiring: {"kvs": KvsProvider(secret, wiring.catalog)}
+    ),
+    codes=KvsCodes(),
+    docs={
+        "errors": "https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/producer-sdk-errors.html",
+        "standard-webhooks": "https://www.standardwebhooks.com/",
+    },
+)

@@ -32,6 +32,7 @@ from receiver.vendors.base import Provider
     "  receiver send-test sns subscription_confirmation.json\n"
     "  receiver send-test cloudwatch alarm_putmedia_success_alarm.json\n"
     "  receiver send-test kvs                           # lists its fixtures\n"
+    "  receiver send-test zencoder output_failed.json --keep-dates   # 2024, as in the file\n"
     "  receiver send-test lightflow asset_error_2404.json --url http://127.0.0.1:8001",
 )
 @click.argument("target", metavar="VENDOR")
@@ -40,7 +41,7 @@ from receiver.vendors.base import Provider
 @click.option(
     "--keep-dates",
     is_flag=True,
-    help="Send the fixture's own dates (by default they move to now, the latest one to now).",
+    help="Send the fixture's dates as they are (by default all move alike, the latest to now).",
 )
 @with_appcontext
 def send_test(target: str, fixture: str | None, url: str, keep_dates: bool) -> None:

@@ -4,6 +4,7 @@ file gains. (The running server reading it, and a second terminal too: ``tests/t
 from __future__ import annotations
 
 import os
+import re
 from unittest import mock
 
 import pytest
@@ -12,6 +13,7 @@ from receiver.local_env import ensure_local_secrets, read_env_file, write_env_fi
 from receiver.vendors import SETTINGS, Start, build_providers, default_catalog, load_settings
 from receiver.vendors.kvs import SECRET as KVS_SECRET
 from receiver.vendors.sns import LOCAL_SIGNING_KEY, TOPIC_ARNS
+from tests.conftest import REPO
 
 #: What a vendor that can be tried locally needs; the folders declare it, nothing lists it.
 LOCAL_VENDOR_SETTINGS = {
@@ -119,3 +121,10 @@ def test_a_password_hash_in_the_environment_means_no_generated_password(environ,
     environ["RECEIVER_ADMIN_PASSWORD_HASH"] = "scrypt:32768:8:1$salt$hash"
     ensure_local_secrets(tmp_path / "receiver.env", loopback=True)
     assert "RECEIVER_ADMIN_PASSWORD" not in read_env_file(tmp_path / "receiver.env")
+
+
+def test_the_readme_names_exactly_what_the_first_start_generates():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    set_up = readme.split("## Set up: two commands")[1].split("**The whole loop in five minutes")[0]
+    named = set(re.findall(r"`(RECEIVER_[A-Z_]+)`", set_up))
+    assert named == {setting.variable for setting in SETTINGS if setting.local_value}

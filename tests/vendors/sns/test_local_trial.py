@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -15,7 +16,7 @@ from receiver import create_app
 from receiver.db import get_database, get_session
 from receiver.models import Notification
 from receiver.settings import SettingsError
-from receiver.vendors import Start
+from receiver.vendors import BY_NAME, Start
 from receiver.vendors.sns import EXAMPLE_TOPIC
 from receiver.vendors.sns.local import CERTIFICATE_URL, new_key
 from tests.conftest import make_settings, rolled_back
@@ -70,6 +71,25 @@ def test_a_local_trial_confirms_the_subscription_and_takes_the_alarm(app_started
     assert f"confirmed the SNS subscription to {EXAMPLE_TOPIC}" in caplog.text
     assert alarm.status_code == 202 and alarm.json["failures"] == 1
     assert (failure.vendor, failure.code) == ("cloudwatch", "PutMedia.Success")
+
+
+def test_the_alarms_ok_sent_after_it_resolves_it(app_started_as):
+    """The README's SNS trial: ALARM, then OK a few seconds later (a command takes more than
+    one), each sent as if it happened then."""
+    trial = app_started_as(Start.LOCAL_TRIAL)
+    dates = BY_NAME["cloudwatch"].fixture_dates
+    now = datetime.now(UTC)
+    with rolled_back(trial), trial.app_context():
+        for name, sent in (
+            ("alarm_putmedia_success_alarm.json", now),
+            ("alarm_putmedia_success_ok.json", now + timedelta(seconds=2)),
+        ):
+            moved = dates.moved(fixture(name), sent)
+            body, headers = trial.extensions["providers"]["sns"].sender_request(moved)
+            answer = trial.test_client().post("/hooks/sns", data=body, headers=headers)
+            assert answer.status_code == 202, answer.json
+        [failure] = stored_failures(get_session())
+        assert failure.status == "resolved"
 
 
 @pytest.mark.parametrize(

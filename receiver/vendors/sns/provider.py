@@ -115,13 +115,14 @@ class SnsProvider(Provider):
         topic_arns: Iterable[str],
         carried: Sequence[CarriedVendor],
         fetch: Fetch = fetch_from_sns,
+        certificate_fetches: str = CERTIFICATE_FETCHES_PER_TOPIC,
     ) -> None:
         self._topics = frozenset(topic_arns)
         self._carried = tuple(carried)
         self._fetch = fetch
         self._keys: OrderedDict[str, rsa.RSAPublicKey] = OrderedDict()
         self._lock = threading.Lock()
-        self._fetch_limit = parse_rate_limit(CERTIFICATE_FETCHES_PER_TOPIC)
+        self._fetch_limit = parse_rate_limit(certificate_fetches)
         self._fetches = MovingWindowRateLimiter(MemoryStorage())
 
     def decode(self, request: IncomingRequest) -> Any:

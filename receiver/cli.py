@@ -119,6 +119,19 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
     upgrade(get_database(current_app).engine, revision)
     click.echo(f"database at {revision}")
+    if revision == "head":
+        group_stored_failures()
+
+
+def group_stored_failures() -> None:
+    """Failures stored by a version that grouped only what a rule alerted on get their group,
+    so the landing page of an upgraded receiver shows them (a no-op once done)."""
+    from receiver.alerts import alert_rules
+    from receiver.alerts.groups import backfill_groups
+
+    grouped, made = backfill_groups(get_session(), alert_rules(current_app), utcnow())
+    if grouped:
+        click.echo(f"receiver: grouped {grouped} stored failure(s) into {made} group(s)")
 
 
 @db.command("current")
@@ -159,6 +172,8 @@ def run(host: str, port: int, workers: int) -> None:
     app = load_app(Start.LOCAL_TRIAL if loopback else Start.SERVER)
     database = get_database(app)
     upgrade(database.engine)
+    with app.app_context():
+        group_stored_failures()
     # Workers are forked from this process; they must not share its connections.
     database.engine.dispose()
     from receiver.server import serve

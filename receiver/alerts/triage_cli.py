@@ -15,10 +15,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from receiver.alerts import alert_rules
-from receiver.alerts.groups import group_failures, ungrouped_failures
+from receiver.alerts.groups import backfill_groups
 from receiver.alerts.overview import (
     PERIODS,
     group_detail,
@@ -33,11 +32,9 @@ from receiver.alerts.triage import (
     change_failures,
     change_groups,
     plural,
-    settle_backfilled,
 )
 from receiver.catalog import SEVERITIES
 from receiver.db import get_session, utcnow
-from receiver.models import AlertGroup
 from receiver.when import relative
 
 VERBS = {"ack": "acknowledge", "resolve": "resolve", "reopen": "reopen"}
@@ -105,23 +102,10 @@ def show_group(group_id: int) -> None:
 @click.option("--batch-size", default=1000, show_default=True)
 @with_appcontext
 def backfill(batch_size: int) -> None:
-    """Group the failures stored before every failure was grouped (run once after upgrading;
-    nothing is sent about them). Safe to repeat: grouped failures are skipped."""
-    session = get_session()
-    rules = alert_rules(current_app)
-    now = utcnow()
-    grouped, touched = 0, set()
-    while batch := ungrouped_failures(session, batch_size):
-        made = group_failures(session, batch, rules, now)
-        touched |= {group.id for group, _batch in made if group.last_notified_at is None}
-        grouped += len(batch)
-        session.commit()
-    pending = session.scalars(
-        select(AlertGroup.id).where(AlertGroup.id.in_(touched), AlertGroup.state == "pending")
-    ).all()
-    settle_backfilled(session, rules, pending, now)
-    session.commit()
-    click.echo(f"grouped {grouped} failure(s) into {len(touched)} group(s)")
+    """Group the failures stored before every failure was grouped (`receiver db upgrade` and
+    `receiver run` do it too; nothing is sent about them). Safe to repeat."""
+    grouped, made = backfill_groups(get_session(), alert_rules(current_app), utcnow(), batch_size)
+    click.echo(f"grouped {grouped} failure(s) into {made} group(s)")
 
 
 def _action_command(group: click.Group, verb: str, noun: str, change: Callable[..., Any]) -> None:

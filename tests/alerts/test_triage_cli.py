@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from receiver.alerts.triage_cli import failures, groups
-from receiver.cli import backups_command
+from receiver.cli import backups_command, db
 from receiver.db import utcnow
 from receiver.models import AlertGroup, Failure, TriageEvent
 from tests.admin.conftest import add_failure, basic
@@ -98,6 +98,18 @@ def test_backfill_groups_failures_stored_before_grouping(app, session):
     assert (
         runner.invoke(groups, ["backfill"]).output.strip() == "grouped 0 failure(s) into 0 group(s)"
     )
+
+
+def test_db_upgrade_groups_what_an_older_version_stored(app, session):
+    """An upgraded receiver's landing page shows what it had stored, with no command to know."""
+    add_failure(session, fingerprint="older:1")
+    session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(db, ["upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "grouped 1 stored failure(s) into 1 group(s)" in result.output
+    assert session.scalars(select(AlertGroup.state)).one() == "pending"
+    assert "grouped" not in runner.invoke(db, ["upgrade"]).output  # nothing left: silent
 
 
 def test_backups_lists_deadlines_soonest_first(app, client, session):

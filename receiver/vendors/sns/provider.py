@@ -118,6 +118,8 @@ class SnsProvider(Provider):
         topic_arns: Iterable[str],
         carried: Sequence[CarriedVendor],
         fetch: Fetch = fetch_from_sns,
+        certificate_fetches: str = CERTIFICATE_FETCHES_PER_TOPIC,
+        *,
         local: LocalSns | None = None,
         trust_local: bool = False,
     ) -> None:
@@ -130,7 +132,7 @@ class SnsProvider(Provider):
         self._fetch = local.answering(fetch) if local and trust_local else fetch
         self._keys: OrderedDict[str, rsa.RSAPublicKey] = OrderedDict()
         self._lock = threading.Lock()
-        self._fetch_limit = parse_rate_limit(CERTIFICATE_FETCHES_PER_TOPIC)
+        self._fetch_limit = parse_rate_limit(certificate_fetches)
         self._fetches = MovingWindowRateLimiter(MemoryStorage())
 
     def decode(self, request: IncomingRequest) -> Any:

@@ -15,7 +15,8 @@ from receiver.vendors.kvs import SECRET as KVS_SECRET
 from receiver.vendors.sns import LOCAL_SIGNING_KEY, TOPIC_ARNS
 from tests.conftest import REPO
 
-#: What a vendor that can be tried locally needs; the folders declare it, nothing lists it.
+#: What the vendors that can be tried locally need (a new vendor may add its own): their
+#: folders declare it, nothing in the CLI lists it.
 LOCAL_VENDOR_SETTINGS = {
     "RECEIVER_ZENCODER_TOKEN",
     "RECEIVER_LIGHTFLOW_TOKEN",
@@ -41,15 +42,8 @@ def test_first_start_generates_every_local_value_the_settings_declare(environ, t
 
     stored = read_env_file(env_file)
     declared = {s.variable for s in SETTINGS if s.local_value}
-    assert (
-        set(stored)
-        == declared
-        == LOCAL_VENDOR_SETTINGS
-        | {
-            "RECEIVER_SECRET_KEY",
-            "RECEIVER_ADMIN_PASSWORD",
-        }
-    )
+    assert set(stored) == declared
+    assert declared >= LOCAL_VENDOR_SETTINGS | {"RECEIVER_SECRET_KEY", "RECEIVER_ADMIN_PASSWORD"}
     assert env_file.stat().st_mode & 0o777 == 0o600
     names = ", ".join(stored_in_declared_order(stored))
     assert said == f"generated {names} into {env_file} (mode 0600)"
@@ -59,7 +53,7 @@ def test_first_start_generates_every_local_value_the_settings_declare(environ, t
     assert LOCAL_SIGNING_KEY.value(settings) and TOPIC_ARNS.value(settings)
     assert all(environ[name] == value for name, value in stored.items())
     endpoints = build_providers(settings, default_catalog(), Start.LOCAL_TRIAL)
-    assert sorted(endpoints) == ["agora", "agora/api-errors", "kvs", "lightflow", "sns", "zencoder"]
+    assert set(endpoints) >= {"agora", "agora/api-errors", "kvs", "lightflow", "sns", "zencoder"}
 
 
 def stored_in_declared_order(stored: dict[str, str]) -> list[str]:
@@ -96,7 +90,7 @@ def test_an_older_env_file_gains_what_this_version_generates(environ, tmp_path):
     stored = read_env_file(env_file)
     assert stored.items() >= older.items()  # nothing it had is replaced
     added = [name for name in stored_in_declared_order(stored) if name not in older]
-    assert set(added) == {
+    assert set(added) >= {
         "RECEIVER_AGORA_SECRET",
         "RECEIVER_KVS_SECRET",
         "RECEIVER_SNS_TOPIC_ARNS",

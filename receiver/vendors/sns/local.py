@@ -10,9 +10,10 @@ env file) and this stand-in:
   self-signed) and a ``SubscribeURL`` confirmation, so the receiver verifies the signature, checks
   the certificate and confirms the subscription exactly as it does for SNS.
 
-Only a ``receiver run`` on a loopback address trusts the stand-in's certificate; any other start
-with the key set refuses to start (:func:`trust`), so a production receiver never accepts a
-message signed with it. The host, under ``.invalid``, can never resolve: nothing is fetched.
+Only a ``receiver run`` on a loopback address trusts the stand-in's certificate; any other
+server start with the key set refuses to start (``receiver.vendors.sns.endpoints``), so a
+receiver others can reach never accepts a message signed with it. The stand-in's host, under
+``.invalid``, can never resolve: nothing is ever fetched from it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_HOST = "sns.local-trial.invalid"
 CERTIFICATE_URL = f"https://{LOCAL_HOST}/receiver-local-signing-certificate.pem"
-#: The links SNS puts in a message, and the signature, as the stand-in writes them.
+#: The links SNS puts in a message: the stand-in puts its own host in them.
 LINK_FIELDS = ("SubscribeURL", "UnsubscribeURL")
 KEY_BITS = 2048
 Fetch = Callable[[str], bytes]
@@ -103,18 +104,7 @@ class LocalSns:
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, "receiver local trial, not AWS"),
             ]
         )
-        now = datetime.now(UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=365))
-            .sign(self._key, hashes.SHA256())
-        )
-        return certificate.public_bytes(serialization.Encoding.PEM)
+        return self_signed_pem(self._key, name, timedelta(days=365))
 
     def request(self, body: bytes) -> tuple[bytes, dict[str, str]]:
         """``body`` (an SNS message, or a fixture of one) signed by the stand-in, and the
@@ -147,6 +137,22 @@ class LocalSns:
             return fetch(url)
 
         return local_fetch
+
+
+def self_signed_pem(key: rsa.RSAPrivateKey, name: x509.Name, valid_for: timedelta) -> bytes:
+    """A certificate of ``name`` for ``key``, signed by it, valid from yesterday (PEM)."""
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + valid_for)
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM)
 
 
 def _on_local_host(url: Any) -> Any:

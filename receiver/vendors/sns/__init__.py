@@ -30,7 +30,8 @@ TOPIC_ARNS = Setting[tuple[str, ...] | None](
 LOCAL_SIGNING_KEY = Setting[str | None](
     "RECEIVER_SNS_LOCAL_SIGNING_KEY",
     "local trials only: the key of a stand-in for SNS (`receiver send-test sns` signs with it); "
-    "only `receiver run` on a loopback address trusts it, any other start refuses to start",
+    "only `receiver run` on a loopback address trusts it, and a server started otherwise "
+    "(gunicorn, another address) refuses to start while it is set",
     None,
     signing_key,
     secret=True,

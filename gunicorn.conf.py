@@ -33,8 +33,9 @@ def on_starting(server):
     """Check the settings once in the master, so a bad one is one line, not a worker crash loop."""
     import sys
 
+    from receiver.catalog import CatalogError
     from receiver.settings import SettingsError
-    from receiver.vendors import load_settings
+    from receiver.vendors import build_providers, default_catalog, load_settings
 
     # Metrics files of a previous run would be counted again.
     metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
@@ -42,8 +43,9 @@ def on_starting(server):
     os.makedirs(metrics_dir, exist_ok=True)
 
     try:
-        load_settings()
-    except SettingsError as error:
+        # The endpoints too: a local trial's SNS stand-in key refuses a server start.
+        build_providers(load_settings(), default_catalog())
+    except (SettingsError, CatalogError) as error:
         print(f"receiver: configuration error: {error}", file=sys.stderr)
         sys.exit(4)
 

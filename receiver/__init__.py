@@ -19,10 +19,18 @@ from receiver.logs import configure_logging, init_request_logging
 from receiver.metrics import init_metrics
 from receiver.settings import Settings
 from receiver.throttle import init_throttles
-from receiver.vendors import build_providers, default_catalog, failure_vendors, load_settings
+from receiver.vendors import (
+    Start,
+    build_providers,
+    default_catalog,
+    failure_vendors,
+    load_settings,
+)
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, start: Start = Start.SERVER) -> Flask:
+    """The app. ``start`` says what the process is: a server (gunicorn ``wsgi:app``, the
+    default), ``receiver run`` on a loopback address, or another ``receiver`` command."""
     # RECEIVER_INSTANCE_DIR moves the local data (SQLite file, generated secrets) elsewhere.
     app = Flask(__name__, instance_path=os.environ.get("RECEIVER_INSTANCE_DIR") or None)
     if settings is None:
@@ -31,14 +39,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["settings"] = settings
     configure_logging(settings.secrets, json_lines=settings.log_format == "json")
     init_request_logging(app)
-    register_extensions(app, settings)
+    register_extensions(app, settings, start)
     register_blueprints(app)
     register_admin(app, settings)
     register_error_handlers(app)
     return app
 
 
-def register_extensions(app: Flask, settings: Settings) -> None:
+def register_extensions(app: Flask, settings: Settings, start: Start) -> None:
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
@@ -47,7 +55,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     init_throttles(app, settings)
     # Loaded and validated once: a malformed catalog stops start-up, not a request.
     catalog = app.extensions["catalog"] = default_catalog()
-    app.extensions["providers"] = build_providers(settings, catalog)
+    app.extensions["providers"] = build_providers(settings, catalog, start)
     app.extensions["vendors"] = failure_vendors()
     init_alerts(app, settings)
     init_metrics(app)

@@ -10,14 +10,12 @@ without a configuration and show this product's commands, not Flask's (``routes`
 
 from __future__ import annotations
 
+import ipaddress
 import os
-import secrets
-import shlex
 import socket
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
 import click
@@ -31,47 +29,39 @@ from receiver.alerts.triage_cli import failures, groups
 from receiver.catalog import CatalogError
 from receiver.catalog.cli import codes
 from receiver.db import get_database, get_session, utcnow
+from receiver.local_env import (
+    ENV_FILE,
+    ensure_local_secrets,
+    load_env_file,
+    read_env_file,
+    where_settings_come_from,
+    write_env_file,
+)
 from receiver.migrate import current_revision, head_revision, upgrade
 from receiver.replay_cli import replay_command
-from receiver.settings import ADMIN_PASSWORD, SettingsError
-from receiver.vendors import SETTINGS
+from receiver.send_test import send_test
+from receiver.settings import PUBLIC_URL, SettingsError
+from receiver.vendors import Start
 
-# Where `receiver run` keeps the secrets it generates for a local install (see README); the same
-# folder as the Flask app's instance path.
-INSTANCE_DIR = Path(
-    os.environ.get("RECEIVER_INSTANCE_DIR") or Path(__file__).resolve().parent.parent / "instance"
-)
-LOCAL_SECRETS_FILE = INSTANCE_DIR / "receiver.env"
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+# Kept here too: `from receiver.cli import read_env_file` is how scripts knew them.
+__all__ = ["ensure_local_secrets", "load_env_file", "main", "read_env_file", "write_env_file"]
 
 
-def load_app() -> Flask:
+def load_app(start: Start = Start.COMMAND) -> Flask:
     """The app, configured from the environment and then the local env file."""
-    supplied = load_env_file(LOCAL_SECRETS_FILE)
+    supplied = load_env_file(ENV_FILE)
     if supplied:
         # stderr: stdout may be a CSV or JSON a script reads.
-        click.echo(
-            f"receiver: settings not in the environment read from {LOCAL_SECRETS_FILE}", err=True
-        )
+        click.echo(f"receiver: settings not in the environment read from {ENV_FILE}", err=True)
     try:
-        return create_app()
+        return create_app(start=start)
     except SettingsError as error:
         # One line: an operator reads it in a crash loop's journal.
         raise click.ClickException(
-            f"configuration error: {error} {_where_settings_come_from()}"
+            f"configuration error: {error} {where_settings_come_from()}"
         ) from None
     except CatalogError as error:
         raise click.ClickException(f"configuration error: {error}") from None
-
-
-def _where_settings_come_from() -> str:
-    if LOCAL_SECRETS_FILE.exists():
-        return f"(settings come from the environment, then {LOCAL_SECRETS_FILE})"
-    return (
-        f"(settings come from the environment, then {LOCAL_SECRETS_FILE}, which does not exist: "
-        "`make run` writes it on first start; if your receiver keeps it elsewhere, set "
-        "RECEIVER_INSTANCE_DIR to that folder)"
-    )
 
 
 class ReceiverGroup(click.Group):
@@ -111,6 +101,7 @@ main.add_command(worker)
 main.add_command(groups)
 main.add_command(failures)
 main.add_command(replay_command)
+main.add_command(send_test)
 
 
 @main.group(
@@ -165,14 +156,20 @@ def run(host: str, port: int, workers: int) -> None:
     one alert worker beside it.
 
     Secrets not set in the environment are generated once into <instance>/receiver.env, which
-    every other `receiver` command reads too.
+    every other `receiver` command reads too; on 127.0.0.1 also what SNS needs to be tried
+    without AWS (a local stand-in's signing key, which only such a start trusts).
     """
     _refuse_busy_port(host, port)
-    ensure_local_secrets(LOCAL_SECRETS_FILE)
+    loopback = _is_loopback(host)
+    if generated := ensure_local_secrets(ENV_FILE, loopback):
+        click.echo(f"receiver: {generated}")
+    load_env_file(ENV_FILE)  # before the defaults below, which give way to it
     os.environ.setdefault("RECEIVER_LOG_FORMAT", "text")  # a person is reading this terminal
+    # Alert links point here, not to the default port (`make run PORT=8001`).
+    os.environ.setdefault(PUBLIC_URL.variable, f"http://{_link_host(host)}:{port}")
     # Before the app (and prometheus_client) loads: forked workers share metrics through files.
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="receiver-metrics-"))
-    app = load_app()
+    app = load_app(Start.LOCAL_TRIAL if loopback else Start.SERVER)
     database = get_database(app)
     upgrade(database.engine)
     with app.app_context():
@@ -181,12 +178,10 @@ def run(host: str, port: int, workers: int) -> None:
     database.engine.dispose()
     from receiver.server import serve
 
-    click.echo(
-        f"receiver: serving http://{host}:{port}/hooks/<vendor> (secrets: {LOCAL_SECRETS_FILE})"
-    )
+    click.echo(f"receiver: serving http://{host}:{port}/hooks/<vendor> (secrets: {ENV_FILE})")
     click.echo(
         f"receiver: admin at http://{host}:{port}/admin/ (user {app.extensions['settings'].admin_user},"
-        f" RECEIVER_ADMIN_PASSWORD in {LOCAL_SECRETS_FILE} unless set in the environment)"
+        f" RECEIVER_ADMIN_PASSWORD in {ENV_FILE} unless set in the environment)"
     )
     # One alert worker beside the web server, so alerts work out of the box. A process of its
     # own (not a thread in gunicorn's master, which forks web workers at any moment).
@@ -292,109 +287,21 @@ def backups_command(expiring_within: str | None, as_json: bool, limit: int) -> N
             click.echo(f"    {copy.url}")
 
 
-@main.command(
-    "send-test",
-    short_help="Post a fixture to a running receiver, signed as the vendor would.",
-    epilog="\b\nExamples:\n  receiver send-test zencoder output_failed.json\n"
-    "  receiver send-test lightflow asset_error_2404.json --url http://127.0.0.1:8001",
-)
-@with_appcontext
-@click.argument("vendor")
-@click.argument("fixture")
-@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The receiver.")
-def send_test(vendor: str, fixture: str, url: str) -> None:
-    """Post a fixture (a path, or a file name under fixtures/VENDOR/) to a running receiver,
-    with the credentials or signature the vendor would send."""
-    import urllib.error
-    import urllib.request
+def _link_host(host: str) -> str:
+    """``host`` as a URL names it; this machine for a wildcard address."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - not binding: naming where links go
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
-    if not url.startswith(("http://", "https://")):
-        raise click.BadParameter("must be an http:// or https:// URL", param_hint="--url")
-    provider = current_app.extensions["providers"].get(vendor)
-    if provider is None:
-        raise click.ClickException(f"{vendor!r} is not enabled here (its secret is not configured)")
-    path = Path(fixture)
-    if not path.exists():
-        path = FIXTURES_DIR / vendor.split("/")[0] / fixture
-    if not path.exists():
-        raise click.ClickException(f"no fixture {fixture!r} (looked in {path.parent})")
-    body = path.read_bytes()
+
+def _is_loopback(host: str) -> bool:
+    """Only this machine can reach ``host`` (127.0.0.1, ::1, localhost)."""
+    if host == "localhost":
+        return True
     try:
-        headers = provider.sender_headers(body)
-    except NotImplementedError as error:
-        raise click.ClickException(str(error)) from None
-    content_type = "application/xml" if path.suffix == ".xml" else "application/json"
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        f"{url.rstrip('/')}/hooks/{vendor}",
-        data=body,
-        headers={"Content-Type": content_type, **headers},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            status, answer = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, answer = error.code, error.read()
-    except OSError as error:
-        raise click.ClickException(f"cannot reach {url}: {error}") from None
-    click.echo(f"{status} {answer.decode('utf-8', 'replace')}")
-    if status >= 400:
-        raise SystemExit(1)
-
-
-def ensure_local_secrets(path: Path) -> None:
-    """Fill secrets missing from the environment from ``path``, generating them on first use.
-
-    The file is created with mode 0600; values already in the environment always win.
-    """
-    wanted = [setting.variable for setting in SETTINGS if setting.generated]
-    if os.environ.get("RECEIVER_ADMIN_PASSWORD_HASH"):  # a hash and a password conflict
-        wanted.remove(ADMIN_PASSWORD.variable)
-    missing = [name for name in wanted if not os.environ.get(name)]
-    if not missing:
-        return
-    stored = read_env_file(path)
-    if not all(stored.get(name) for name in missing):
-        stored |= {name: secrets.token_urlsafe(32) for name in missing if not stored.get(name)}
-        write_env_file(path, stored)
-    for name in missing:
-        os.environ[name] = stored[name]
-
-
-def load_env_file(path: Path) -> list[str]:
-    """Set the variables of ``path`` that the environment lacks; returns their names."""
-    supplied = {
-        name: value
-        for name, value in read_env_file(path).items()
-        if value and not os.environ.get(name)
-    }
-    os.environ.update(supplied)
-    return list(supplied)
-
-
-def write_env_file(path: Path, values: dict[str, str]) -> None:
-    """``export NAME=value`` lines (mode 0600), so a shell can also source the file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(
-        "# Written by `receiver run`; every `receiver` command reads it. `. FILE` in a shell.\n"
-        + "".join(f"export {name}={shlex.quote(value)}\n" for name, value in sorted(values.items()))
-    )
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """``NAME=value`` or ``export NAME=value`` lines (shell quoting allowed; # comments)."""
-    if not path.exists():
-        return {}
-    values = {}
-    for line in path.read_text().splitlines():
-        words = shlex.split(line, comments=True)
-        if words[:1] == ["export"]:
-            words = words[1:]
-        if len(words) == 1 and "=" in words[0]:
-            name, value = words[0].split("=", 1)
-            values[name.strip()] = value
-    return values
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _refuse_busy_port(host: str, port: int) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +58,11 @@ class Setting(Generic[T]):
     secret: bool = False
     #: How the README shows the default when the value alone says too little.
     shown_default: str | None = None
-    #: `receiver run` generates one into instance/receiver.env when it is not set.
-    generated: bool = False
+    #: Makes the value `receiver run` writes into <instance>/receiver.env when the variable is
+    #: set nowhere, so that a local trial works at once (a random secret; None: nothing).
+    local_value: Callable[[], str] | None = None
+    #: Only a `receiver run` on a loopback address writes that value (it serves local trials only).
+    loopback_only: bool = False
     #: Unset is an error, with this advice.
     required: str | None = None
 
@@ -83,6 +87,19 @@ class Setting(Generic[T]):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return "unset" if value is None else f"`{value}`"
+
+
+# --- local values (what `receiver run` generates) ---------------------------------------------------
+
+
+def random_secret() -> str:
+    """A shared secret for a local install: 32 random bytes, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def random_standard_webhooks_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 # --- parsers --------------------------------------------------------------------------------------
@@ -254,7 +271,7 @@ SECRET_KEY = Setting[str](
     shared_secret,
     secret=True,
     shown_default="— (required; `receiver run` generates one)",
-    generated=True,
+    local_value=random_secret,
     required=(
         "every process of one receiver needs the same long random key (new ones: "
         "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
@@ -294,7 +311,7 @@ ADMIN_PASSWORD = Setting[str | None](
     shared_secret,
     secret=True,
     shown_default="unset = admin disabled (503); `receiver run` generates one",
-    generated=True,
+    local_value=random_secret,
 )
 ADMIN_PASSWORD_HASH = Setting[str | None](
     "RECEIVER_ADMIN_PASSWORD_HASH",
@@ -376,6 +393,7 @@ PUBLIC_URL = Setting(
     "where links in alert messages point (`…/admin/groups/<id>`, `…/admin/backups`)",
     "http://127.0.0.1:8000",
     http_url,
+    shown_default="`http://127.0.0.1:8000` (`receiver run`: the address it serves on)",
 )
 ALERT_LEASE_SECONDS = Setting(
     "RECEIVER_ALERT_LEASE_SECONDS",

@@ -92,7 +92,11 @@ def database_url(
     schema = f"test_{uuid.uuid4().hex[:12]}"
     url = postgres_url(schema)
     if url is None:
-        pytest.skip(f"no PostgreSQL at {LOCAL_POSTGRES_URL} and TEST_DATABASE_URL unset")
+        pytest.skip(
+            "TEST_DATABASE_URL is empty: SQLite only"
+            if os.environ.get("TEST_DATABASE_URL") == ""
+            else f"no PostgreSQL at {LOCAL_POSTGRES_URL} and TEST_DATABASE_URL unset"
+        )
     admin = create_engine(url.split("?")[0])
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))

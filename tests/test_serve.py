@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sqlite3
 import subprocess
 import urllib.request
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from receiver.cli import read_env_file
+from receiver.cli import read_env_file, write_env_file
+from receiver.vendors.sns import EXAMPLE_TOPIC
+from receiver.vendors.sns.local import new_key
+from tests.conftest import REPO
 from tests.helpers import basic_auth, fixture_bytes
-from tests.servers import RECEIVER, clean_env, running_receiver
+from tests.servers import BIN, RECEIVER, clean_env, free_port, running_receiver
 
 
 @pytest.fixture
@@ -89,31 +94,86 @@ def test_basic_auth_user_in_url_works_under_gunicorn(served):
         assert response.status == 202
 
 
-@pytest.mark.parametrize(
-    "vendor,fixture",
-    [
-        ("zencoder", "output_failed.xml"),
-        ("lightflow", "asset_error_2404.json"),
-        ("agora", "transcoder_status_failure_stop_112.json"),
-        ("kvs", "batch_after_offline.json"),
-    ],
-)
-def test_send_test_signs_like_the_vendor(served, served_env, vendor, fixture):
-    url, _token, database, _process = served
-    result = subprocess.run(
-        [str(RECEIVER), "send-test", vendor, fixture, "--url", url],
-        env=served_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+#: (VENDOR, FIXTURE, the endpoint it goes to, whose failures it makes): one of each vendor's
+#: fixtures, as the README's loop sends them.
+EVERY_VENDOR = [
+    ("zencoder", "output_failed.xml", "zencoder", "zencoder"),
+    ("lightflow", "asset_error_2404.json", "lightflow", "lightflow"),
+    ("agora", "transcoder_status_failure_stop_112.json", "agora", "agora"),
+    ("agora", "api_error_409.json", "agora/api-errors", "agora"),
+    ("kvs", "batch_after_offline.json", "kvs", "kvs"),
+    ("sns", "subscription_confirmation.json", "sns", None),
+    ("cloudwatch", "alarm_putmedia_success_alarm.json", "sns", "cloudwatch"),
+]
+
+
+def send_test(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(RECEIVER), "send-test", *args], env=env, capture_output=True, text=True, timeout=60
     )
-    assert result.returncode == 0, result.stderr + result.stdout
-    assert result.stdout.startswith(("202 ", "200 ")) and '"accepted"' in result.stdout
+
+
+def test_send_test_signs_every_vendors_fixtures_and_moves_their_dates_to_now(served, served_env):
+    """SNS too: `receiver run` on 127.0.0.1 generated its local stand-in's key, which this
+    command reads from the env file."""
+    url, _token, database, _process = served
+    for vendor, fixture, endpoint, failing in EVERY_VENDOR:
+        sent = send_test(served_env, vendor, fixture, "--url", url)
+        assert sent.returncode == 0, sent.stderr + sent.stdout
+        assert sent.stdout.startswith(("202 ", "200 ")) and '"accepted"' in sent.stdout
+        assert f"-> {url}/hooks/{endpoint} (dates moved to now)" in sent.stderr
+        if failing is None:
+            continue
+        with sqlite3.connect(database) as connection:
+            occurred = connection.execute(
+                "SELECT occurred_at FROM failures WHERE vendor = ? ORDER BY id DESC LIMIT 1",
+                (failing,),
+            ).fetchone()
+        assert occurred, f"{vendor} {fixture} made no failure"
+        age = datetime.now(UTC) - datetime.fromisoformat(occurred[0]).replace(tzinfo=UTC)
+        assert timedelta(0) <= age < timedelta(hours=2), (fixture, occurred)
+
+
+def test_send_test_keep_dates_sends_the_fixture_as_it_is(served, served_env):
+    url, _token, database, _process = served
+    sent = send_test(served_env, "lightflow", "asset_error_2404.json", "--url", url, "--keep-dates")
+    assert sent.returncode == 0 and "(dates as they are)" in sent.stderr
     with sqlite3.connect(database) as connection:
-        [(count,)] = connection.execute(
-            "SELECT count(*) FROM failures WHERE vendor = ?", (vendor,)
-        ).fetchall()
-    assert count >= 1
+        [(occurred,)] = connection.execute("SELECT occurred_at FROM failures").fetchall()
+    assert occurred.startswith("2024-05-14 10:20:21")  # the fixture's endDate
+
+
+def test_send_test_names_the_vendors_and_routes_and_lists_fixtures(tmp_path):
+    """No server needed: what is wrong is said before anything is sent."""
+    env = clean_env(
+        RECEIVER_SECRET_KEY="send-test-secret-key-0123456789",
+        RECEIVER_AGORA_SECRET="send-test-agora-secret-0123456789",
+    )
+    unknown = send_test(env, "foo", "output_failed.json")
+    assert unknown.returncode == 2
+    assert "no vendor 'foo': VENDOR is one of agora, agora/api-errors, cloudwatch, kvs" in (
+        unknown.stderr
+    )
+    elsewhere = send_test(env, "sns", "alarm_putmedia_success_alarm.json")
+    assert "is a fixture of cloudwatch, not of sns: `receiver send-test cloudwatch " in (
+        elsewhere.stderr
+    )
+    disabled = send_test(env, "kvs", "batch_after_offline.json")
+    assert disabled.returncode == 1
+    assert "/hooks/kvs is not enabled here: RECEIVER_KVS_SECRET is set neither" in disabled.stderr
+    listed = send_test(env, "agora")
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(r"api_error_404\.json +-> /hooks/agora/api-errors", listed.stdout)
+    assert re.search(r"transcoder_started_110\.json +-> /hooks/agora\n", listed.stdout)
+    # An endpoint named outright is obeyed, with a word about the fixture's own.
+    port = free_port()  # nothing listens: the note comes before the attempt
+    asked = send_test(
+        env, "agora/api-errors", "transcoder_started_110.json", "--url", f"http://127.0.0.1:{port}"
+    )
+    assert "transcoder_started_110.json is a fixture of /hooks/agora; sending it to " in (
+        asked.stderr
+    )
+    assert f"cannot reach http://127.0.0.1:{port}/hooks/agora/api-errors" in asked.stderr
 
 
 def test_send_test_with_a_wrong_secret_is_refused(served, served_env):
@@ -236,3 +296,40 @@ def test_a_busy_port_is_named_at_once(tmp_path):
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert f"make run PORT={port + 1}" in result.stderr
     assert "serving" not in result.stdout  # nothing claimed to be served
+
+
+def test_only_receiver_run_on_a_loopback_address_starts_with_the_local_sns_key(tmp_path):
+    """The key a local trial generated, then a start where others can reach the hooks: one
+    line, no server."""
+    write_env_file(
+        tmp_path / "receiver.env",
+        {"RECEIVER_SNS_LOCAL_SIGNING_KEY": new_key(), "RECEIVER_SNS_TOPIC_ARNS": EXAMPLE_TOPIC},
+    )
+    refusal = "RECEIVER_SNS_LOCAL_SIGNING_KEY is set, but only `receiver run` on a loopback address"
+
+    public = subprocess.run(
+        [str(RECEIVER), "run", "--host", "0.0.0.0", "--port", str(free_port())],
+        env=clean_env(RECEIVER_INSTANCE_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert public.returncode == 1 and refusal in public.stderr, public.stderr
+    assert "serving" not in public.stdout and "Traceback" not in public.stderr
+
+    production = subprocess.run(
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "wsgi:app"],
+        cwd=REPO,
+        env=clean_env(
+            **read_env_file(tmp_path / "receiver.env"),
+            GUNICORN_BIND=f"127.0.0.1:{free_port()}",
+            PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert production.returncode != 0
+    [line] = [line for line in production.stderr.splitlines() if "configuration error" in line]
+    assert refusal in line and "Traceback" not in production.stderr
+    assert "Booting worker" not in production.stderr  # refused by the master, before any worker

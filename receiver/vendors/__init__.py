@@ -17,7 +17,7 @@ from receiver.catalog import Catalog, CodeRules, load_catalog, load_catalog_dir
 from receiver.settings import CORE_FIRST, CORE_REST, Setting, Settings, SettingsError
 from receiver.vendors import agora, cloudwatch, kvs, lightflow, sns, zencoder
 from receiver.vendors.base import CarriedVendor, Provider
-from receiver.vendors.declaration import Vendor, Wiring
+from receiver.vendors.declaration import Start, Vendor, Wiring
 
 VENDORS: tuple[Vendor, ...] = (
     zencoder.VENDOR,
@@ -65,10 +65,12 @@ def carried_vendors() -> tuple[CarriedVendor, ...]:
     return tuple(v.carried for v in VENDORS if v.carried is not None)
 
 
-def build_providers(settings: Settings, catalog: Catalog) -> dict[str, Provider]:
+def build_providers(
+    settings: Settings, catalog: Catalog, start: Start = Start.SERVER
+) -> dict[str, Provider]:
     """The enabled endpoints' providers by endpoint: a vendor whose settings are not configured
-    accepts nothing."""
-    wiring = Wiring(settings, catalog, carried_vendors())
+    accepts nothing. ``start`` says what this process is (a local trial trusts more)."""
+    wiring = Wiring(settings, catalog, carried_vendors(), start)
     providers: dict[str, Provider] = {}
     for vendor in VENDORS:
         providers |= vendor.endpoints(wiring)
@@ -85,6 +87,7 @@ __all__ = [
     "SETTINGS",
     "VENDORS",
     "VENDOR_SETTINGS",
+    "Start",
     "Vendor",
     "build_providers",
     "carried_vendors",

@@ -69,6 +69,11 @@ class Provider(ABC):
         """The credentials the vendor would send with ``body`` (for `receiver send-test`)."""
         raise NotImplementedError(f"{self.vendor} messages cannot be signed here")
 
+    def sender_request(self, body: bytes) -> tuple[bytes, dict[str, str]]:
+        """``body`` and headers as the vendor would send them (`receiver send-test`): the
+        body unchanged, with :meth:`sender_headers`, unless the signature is in the body."""
+        return body, self.sender_headers(body)
+
     def decode(self, request: IncomingRequest) -> Any:
         """Turn the body into Python data; JSON unless a provider knows better."""
         if request.content_type not in JSON_TYPES and not _is_json_suffix(request.content_type):

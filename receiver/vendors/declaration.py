@@ -9,6 +9,7 @@ and its example payloads ``fixtures/<name>/``.
 
 from __future__ import annotations
 
+import enum
 import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,8 +17,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from receiver.catalog import Catalog, CodeRules
-from receiver.settings import Setting, Settings, shared_secret
+from receiver.settings import Setting, Settings, random_secret, shared_secret
 from receiver.vendors.base import CarriedVendor, Provider, SharedTokenProvider
+from receiver.vendors.fixture_dates import FixtureDates
+
+
+class Start(enum.Enum):
+    """What the starting process is, for what only a local trial may trust (SNS's stand-in)."""
+
+    #: Serves the hooks where others can reach them: gunicorn ``wsgi:app``, or ``receiver run``
+    #: on an address that is not a loopback one.
+    SERVER = "server"
+    #: ``receiver run`` on a loopback address (127.0.0.1, ::1): a trial on one machine.
+    LOCAL_TRIAL = "local trial"
+    #: Any other ``receiver`` command (worker, send-test, replay, ...): serves no hooks.
+    COMMAND = "command"
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,7 @@ class Wiring:
     catalog: Catalog
     #: Every registered vendor whose news another service carries (SNS hands them its messages).
     carried: tuple[CarriedVendor, ...]
+    start: Start = Start.SERVER
 
 
 def no_endpoints(wiring: Wiring) -> dict[str, Provider]:
@@ -59,6 +74,8 @@ class Vendor:
     #: Which endpoint takes which of its fixtures: (file pattern, endpoint) pairs, first match
     #: wins; the others go to the endpoint named like the vendor.
     fixture_endpoints: tuple[tuple[str, str], ...] = ()
+    #: Where its payloads carry the vendor's clock: `receiver send-test` moves them to now.
+    fixture_dates: FixtureDates = field(default_factory=FixtureDates)
 
     @property
     def codes_file(self) -> Path:
@@ -96,8 +113,8 @@ def shared_token(variable: str, title: str) -> Setting[str | None]:
         None,
         shared_secret,
         secret=True,
-        shown_default=f"unset = {title} disabled",
-        generated=True,
+        shown_default=f"unset = {title} disabled; `receiver run` generates one",
+        local_value=random_secret,
     )
 
 

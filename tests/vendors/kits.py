@@ -20,11 +20,12 @@ from typing import Any
 
 from flask import Flask
 
-from receiver.vendors import VENDORS, build_providers, default_catalog
+from receiver.fixtures import GOLDEN_SUFFIX, fixture_at, fixture_files
+from receiver.vendors import BY_NAME, VENDORS, build_providers, default_catalog
 from receiver.vendors.base import Provider
-from tests.helpers import FIXTURES
 
-GOLDEN_SUFFIX = ".expected.json"
+# The fixtures as the product knows them (`receiver send-test` sends them), for the tests.
+__all__ = ["GOLDEN_SUFFIX", "fixture_files"]
 
 
 def _module(name: str) -> ModuleType | None:
@@ -53,20 +54,8 @@ def install(app: Flask) -> Flask:
     return app
 
 
-def fixture_files(vendor: str, suffixes: tuple[str, ...] = (".json", ".xml")) -> list[Path]:
-    """A vendor's fixtures (``fixtures/<vendor>/``), without their golden files."""
-    folder = FIXTURES / vendor
-    if not folder.is_dir():
-        return []
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.suffix in suffixes and not path.name.endswith(GOLDEN_SUFFIX)
-    )
-
-
 def fixture_endpoint(path: Path) -> str:
-    return next(v for v in VENDORS if v.name == path.parent.name).fixture_endpoint(path.name)
+    return fixture_at(path, BY_NAME[path.parent.name]).endpoint
 
 
 def endpoint_fixtures(endpoint: str) -> list[Path]:
@@ -102,4 +91,4 @@ def signed(app: Flask, endpoint: str, body: bytes, content_type: str) -> tuple[b
 
 
 def content_type(path: Path) -> str:
-    return "application/xml" if path.suffix == ".xml" else "application/json"
+    return fixture_at(path, BY_NAME[path.parent.name]).content_type

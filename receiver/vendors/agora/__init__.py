@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from receiver.settings import Setting, shared_secret
+from receiver.settings import Setting, random_secret, shared_secret
 from receiver.vendors.agora.codes import AgoraCodes
 from receiver.vendors.agora.provider import AgoraApiErrorProvider, AgoraProvider
 from receiver.vendors.declaration import Vendor, enabled_by
+from receiver.vendors.fixture_dates import FixtureDates
 
 #: The endpoint of client-reported Agora REST failures (POST /hooks/agora/api-errors).
 API_ERRORS = "agora/api-errors"
@@ -19,7 +20,8 @@ SECRET = Setting[str | None](
     None,
     shared_secret,
     secret=True,
-    shown_default="unset = Agora disabled",
+    shown_default="unset = Agora disabled; `receiver run` generates one",
+    local_value=random_secret,
 )
 
 
@@ -41,4 +43,9 @@ VENDOR = Vendor(
         "errors": "https://docs.agora.io/en/cloud-transcoding/reference/status-codes",
     },
     fixture_endpoints=(("api_error_*", API_ERRORS),),
+    # NCS times are epoch milliseconds, the transcoder's own epoch seconds; reports are ISO.
+    fixture_dates=FixtureDates(
+        iso=("occurredAt",),
+        epoch=(("notifyMs", 1000), ("sendts", 1000), ("createTs", 1), ("updateTs", 1)),
+    ),
 )

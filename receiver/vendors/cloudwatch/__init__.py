@@ -7,6 +7,7 @@ from pathlib import Path
 from receiver.vendors.cloudwatch.alarms import CloudWatchAlarms
 from receiver.vendors.cloudwatch.codes import CloudWatchCodes
 from receiver.vendors.declaration import Vendor
+from receiver.vendors.fixture_dates import FixtureDates
 
 VENDOR = Vendor(
     name="cloudwatch",
@@ -20,4 +21,8 @@ VENDOR = Vendor(
     },
     # Its fixtures are the SNS notifications that carry the alarms.
     fixture_endpoints=(("*", "sns"),),
+    # The SNS envelope's Timestamp and the alarm's own times (in the JSON of its Message).
+    fixture_dates=FixtureDates(
+        iso=("Timestamp", "StateChangeTime", "AlarmConfigurationUpdatedTimestamp")
+    ),
 )

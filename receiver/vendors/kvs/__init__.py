@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from receiver.settings import Setting, standard_webhooks_secret
+from receiver.settings import Setting, random_standard_webhooks_secret, standard_webhooks_secret
 from receiver.vendors.declaration import Vendor, enabled_by
+from receiver.vendors.fixture_dates import FixtureDates
 from receiver.vendors.kvs.codes import KvsCodes
 from receiver.vendors.kvs.provider import KvsProvider
 
@@ -15,7 +16,8 @@ SECRET = Setting[str | None](
     None,
     standard_webhooks_secret,
     secret=True,
-    shown_default="unset = KVS reports disabled",
+    shown_default="unset = KVS reports disabled; `receiver run` generates one",
+    local_value=random_standard_webhooks_secret,
 )
 
 
@@ -32,4 +34,6 @@ VENDOR = Vendor(
         "errors": "https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/producer-sdk-errors.html",
         "standard-webhooks": "https://www.standardwebhooks.com/",
     },
+    # Not erroredTimecode: it names the errored fragment (the failure), it is not a clock.
+    fixture_dates=FixtureDates(iso=("occurredAt",)),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from receiver.vendors.declaration import Vendor, shared_token, token_endpoint
+from receiver.vendors.fixture_dates import FixtureDates
 from receiver.vendors.lightflow.codes import LightFlowCodes
 from receiver.vendors.lightflow.provider import LightFlowProvider
 
@@ -21,4 +22,5 @@ VENDOR = Vendor(
         "callbacks": "https://doc.haivision.com/LightFlow/1.0/callbacks",
         "errors": "https://doc.haivision.com/LightFlow/1.0/api-errors",
     },
+    fixture_dates=FixtureDates(iso=("startDate", "endDate")),
 )

@@ -20,7 +20,7 @@ import urllib.request
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 
@@ -36,6 +36,9 @@ from limits.strategies import MovingWindowRateLimiter
 from receiver.records import IncomingRequest, Normalized, Rejection
 from receiver.vendors.base import CarriedMessage, CarriedVendor, Provider, decode_json
 from schemas.sns import MessageSchema
+
+if TYPE_CHECKING:
+    from receiver.vendors.sns.local import LocalSns
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +119,17 @@ class SnsProvider(Provider):
         carried: Sequence[CarriedVendor],
         fetch: Fetch = fetch_from_sns,
         certificate_fetches: str = CERTIFICATE_FETCHES_PER_TOPIC,
+        *,
+        local: LocalSns | None = None,
+        trust_local: bool = False,
     ) -> None:
+        """``local``: the stand-in for SNS of a local trial (see :mod:`.local`), which signs
+        for `receiver send-test`; its certificate is trusted only with ``trust_local``."""
         self._topics = frozenset(topic_arns)
         self._carried = tuple(carried)
-        self._fetch = fetch
+        self._local = local
+        self._trusted_local = local if trust_local else None
+        self._fetch = local.answering(fetch) if local and trust_local else fetch
         self._keys: OrderedDict[str, rsa.RSAPublicKey] = OrderedDict()
         self._lock = threading.Lock()
         self._fetch_limit = parse_rate_limit(certificate_fetches)
@@ -152,8 +162,17 @@ class SnsProvider(Provider):
         except InvalidSignature:
             raise Rejection(401, "unauthorized", "invalid SNS signature") from None
 
+    def sender_request(self, body: bytes) -> tuple[bytes, dict[str, str]]:
+        if self._local is None:
+            raise NotImplementedError(
+                "SNS signs its messages with a key only AWS has; to try SNS locally, start "
+                "`receiver run` on 127.0.0.1, which generates RECEIVER_SNS_LOCAL_SIGNING_KEY"
+            )
+        return self._local.request(body)
+
     def _public_key(self, url: object, topic: str) -> rsa.RSAPublicKey:
-        if not is_sns_url(url):
+        trusted_local = self._trusted_local is not None and self._trusted_local.owns(url)
+        if not (is_sns_url(url) or trusted_local):
             raise Rejection(
                 401,
                 "unauthorized",

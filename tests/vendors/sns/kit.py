@@ -9,17 +9,18 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from flask import Flask
 
 from receiver.vendors import carried_vendors
+from receiver.vendors.sns.local import self_signed_pem
 from receiver.vendors.sns.provider import (
     CERTIFICATE_FETCHES_PER_TOPIC,
     SIGNED_FIELDS,
@@ -42,18 +43,7 @@ class SnsSigner:
     def __init__(self, common_name: str = "sns.amazonaws.com") -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-        now = datetime.now(UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=30))
-            .sign(self.key, hashes.SHA256())
-        )
-        self.pem = certificate.public_bytes(serialization.Encoding.PEM)
+        self.pem = self_signed_pem(self.key, name, timedelta(days=30))
 
     def sign(self, message: dict[str, Any], version: str = "1") -> dict[str, Any]:
         message = {**message, "SignatureVersion": version, "SigningCertURL": CERT_URL}

@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# setuptools warns on every editable install that a folder named like the package could shadow
+# it (it is this checkout, on purpose); pip --quiet passes the build backend's warnings through.
+PIP := PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip
 # `make run PORT=8001 HOST=0.0.0.0` serves elsewhere (a second receiver, a busy port).
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -44,12 +47,12 @@ $(VENV)/.installed: pyproject.toml
 	@echo "make: installing the receiver and its dependencies (pyproject.toml) into $(VENV) with pip"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(PIP) install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	@echo "make: installing the test extras (pytest, ruff, hypothesis, playwright, ...) into $(VENV)"
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(PIP) install --quiet -e '.[test]'
 	touch $@
 
 # Benchmarks against a same-run baseline (needs the local PostgreSQL; see README "Performance").

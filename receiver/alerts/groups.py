@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -48,6 +48,9 @@ from receiver.catalog import SEVERITIES
 from receiver.db import insert_for, table_of, utcnow
 from receiver.models import AlertGroup, AlertGroupFailure, Failure, Job, JobFile, Silence
 from receiver.records import NewFailure
+
+#: Built once: the links of new failures to their groups.
+_LINK_INSERT = insert(table_of(AlertGroupFailure))
 
 GROUP_STATES = ("pending", "firing", "acknowledged", "silenced", "resolved")
 OPEN_STATES = ("pending", "firing", "acknowledged", "silenced")
@@ -75,7 +78,7 @@ def enqueue_alerts(
         return
     now = now or utcnow()
     groups = group_failures(session, new_failures, rules, now)
-    silences = _Lazy(lambda: active_silences(session, now))
+    silences = _Lazy(lambda: active_silence_matchers(session, now))
     for group, batch in groups:
         if group.state != "acknowledged":  # acknowledged: counted, but someone is on it
             _advance(session, group, batch, rules, silences, now)
@@ -96,8 +99,11 @@ def group_failures(
         for fingerprint, batch in batches.items()
     ]
     # Linked after the upserts: the upsert counts a job as new when no link names it yet.
-    session.execute(
-        insert(table_of(AlertGroupFailure)),
+    # On the session's connection: a Core executemany, without the ORM session's execute path
+    # (nothing the ORM holds is pending that this insert depends on: the groups were upserted
+    # by statements, not flushed).
+    session.connection().execute(
+        _LINK_INSERT,
         [
             {
                 "group_id": group.id,
@@ -340,7 +346,32 @@ def active_silences(session: Session, now: datetime) -> list[Silence]:
     return list(session.scalars(ACTIVE_SILENCES, {"now": now}))
 
 
-def matching_silence(silences: Iterable[Silence], labels: Mapping[str, Any]) -> Silence | None:
+class SilenceMatch(Protocol):
+    """What deciding whether a silence mutes a group reads of it."""
+
+    @property
+    def matchers(self) -> dict[str, Any]: ...
+
+    @property
+    def ends_at(self) -> datetime: ...
+
+
+_ACTIVE_MATCHERS = select(table_of(Silence).c.matchers, table_of(Silence).c.ends_at).where(
+    Silence.starts_at <= bindparam("now"), Silence.ends_at > bindparam("now")
+)
+
+
+def active_silence_matchers(session: Session, now: datetime) -> Sequence[SilenceMatch]:
+    """The matchers and ends of the active silences, as plain rows: ingest only matches them,
+    and loading them as ORM objects cost more than the query."""
+    rows: Sequence[Any] = session.connection().execute(_ACTIVE_MATCHERS, {"now": now}).all()
+    return rows
+
+
+_Silence = TypeVar("_Silence", bound=SilenceMatch)
+
+
+def matching_silence(silences: Iterable[_Silence], labels: Mapping[str, Any]) -> _Silence | None:
     """The longest-running silence whose every matcher matches the group's labels."""
     found = [s for s in silences if silence_matches(s.matchers, labels)]
     return max(found, key=lambda s: s.ends_at, default=None)

@@ -28,6 +28,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Row,
     String,
     bindparam,
     case,
@@ -86,8 +87,9 @@ def enqueue_alerts(
 
 def group_failures(
     session: Session, new_failures: Iterable[NewFailure], rules: RuleSet, now: datetime
-) -> list[tuple[AlertGroup, _Batch]]:
-    """Upsert the groups of ``new_failures`` and link each failure to its groups."""
+) -> list[tuple[Row[Any], _Batch]]:
+    """Upsert the groups of ``new_failures`` and link each failure to its groups; returns each
+    group's row as the upsert left it (not an ORM object: see :func:`_advance`)."""
     batches: dict[str, _Batch] = {}
     for failure in new_failures:
         for rule in rules.route(failure):
@@ -170,7 +172,7 @@ def backfill_groups(
     return grouped, len(touched)
 
 
-def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: datetime) -> AlertGroup:
+def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: datetime) -> Row[Any]:
     occurred = [failure.occurred_at for failure in batch.failures]
     # Grouping stored failures later (``receiver groups backfill``) keeps when they came in.
     received = [failure.received_at or now for failure in batch.failures]
@@ -193,11 +195,8 @@ def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: dateti
         "last_occurred_at": max(occurred),
         "created_at": now,
     }
-    statement = _group_statement(session.get_bind().dialect.name)
-    group: AlertGroup = session.scalars(
-        statement, params, execution_options={"populate_existing": True}
-    ).one()
-    return group
+    connection = session.connection()
+    return connection.execute(_group_statement(connection.dialect.name), params).one()
 
 
 def _severity_rank(severity: str) -> int:
@@ -237,9 +236,10 @@ def _group_statement(dialect: str) -> Any:
             ),
         },
     ).returning(*table.c)
-    # A Core statement whose rows the ORM loads as the group: without the ORM's bulk-insert
-    # machinery, which an INSERT of the mapped class goes through (half of this function's cost).
-    return select(AlertGroup).from_statement(upsert)
+    # A Core statement returning plain rows: loading them as ORM objects (and the ORM's
+    # bulk-insert machinery before that) cost more than the statement; a group is loaded as an
+    # object only when its state changes (:func:`_advance`).
+    return upsert
 
 
 def _jobs_not_linked_yet(dialect: str, groups: Any) -> Any:
@@ -286,16 +286,28 @@ class _Lazy:
 
 def _advance(
     session: Session,
-    group: AlertGroup,
+    row: Row[Any],
     batch: _Batch,
     rules: RuleSet,
     silences: _Lazy,
     now: datetime,
 ) -> None:
     """Move a group that just got failures to its next state and schedule what to tell."""
+    rule = batch.rule
+    if _firing_and_clear(row):
+        # The common case, a group already firing: its row does not change, only its message is
+        # scheduled, so nothing is loaded as an ORM object (unless a silence now mutes it).
+        channels = rules.enabled_channels(rule)
+        if not channels:
+            return
+        if matching_silence(silences.value, row.labels) is None:
+            schedule(session, row.id, channels, "firing", _due(row, rule, now, "firing"), now)
+            return
+    # A state changes: the group as an ORM object (one SELECT; the upsert's row lock is held).
+    group = session.get(AlertGroup, row.id, populate_existing=True)
+    assert group is not None  # upserted by this transaction
     if group.state == "resolved":
         reopen_for_regression(session, group, batch.failures[0].id, now)
-    rule = batch.rule
     if not rules.enabled_channels(rule):
         return  # open, and nobody to tell: it stays pending
     if silence := matching_silence(silences.value, group.labels):
@@ -317,21 +329,35 @@ def _advance(
     fire(session, group, rule, rules, now, "regression" if group.resolved_at else "firing")
 
 
+def _firing_and_clear(row: Row[Any]) -> bool:
+    """The group fires and firing again changes none of its columns (see :func:`fire`)."""
+    return (
+        row.state == "firing"
+        and row.silenced_until is None
+        and row.resolved_at is None
+        and row.resolved_by is None
+    )
+
+
+def _due(group: Any, rule: Rule, now: datetime, kind: str) -> datetime:
+    """When a firing group's message is due, per Alertmanager's timers: the first one (or a
+    regression) after ``group_wait``, so a burst is one message; news after a message no
+    sooner than ``group_interval`` after it."""
+    last: datetime | None = group.last_notified_at
+    if last is None or kind == "regression":
+        return now + rule.group_wait
+    return max(now, last + rule.group_interval)
+
+
 def fire(
     session: Session, group: AlertGroup, rule: Rule, rules: RuleSet, now: datetime, kind: str
 ) -> None:
-    """The group fires: schedule its message per Alertmanager's timers.
-
-    First message (or a regression) after ``group_wait``, so a burst is one message; news after
-    a message no sooner than ``group_interval`` after it.
-    """
+    """The group fires: schedule its message (:func:`_due`)."""
     group.state, group.silenced_until = "firing", None
     group.resolved_at = group.resolved_by = None
-    if group.last_notified_at is None or kind == "regression":
-        due = now + rule.group_wait
-    else:
-        due = max(now, group.last_notified_at + rule.group_interval)
-    schedule(session, group.id, rules.enabled_channels(rule), kind, due, now)
+    schedule(
+        session, group.id, rules.enabled_channels(rule), kind, _due(group, rule, now, kind), now
+    )
 
 
 # -- silences --------------------------------------------------------------------------------------

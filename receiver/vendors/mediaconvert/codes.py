@@ -19,10 +19,9 @@ from receiver.catalog import (
     CodeRules,
     Parsed,
     VendorData,
-    as_int,
-    display,
     frozen_details,
     int_value,
+    integer_parse,
 )
 
 ERROR_CODES_URL = "https://docs.aws.amazon.com/mediaconvert/latest/ug/mediaconvert_error_codes.html"
@@ -82,11 +81,7 @@ class MediaConvertCodes(CodeRules):
     numeric = True
 
     def parse(self, raw: object) -> Parsed:
-        """Read ``1040`` and ``"1040"``, ``270000`` and ``"270000"`` alike."""
-        value = as_int(raw)
-        if value is None:
-            return Parsed(display(raw))
-        return Parsed(display(raw), (str(value),), (value,))
+        return integer_parse(raw)
 
     def fallback(self, parsed: Parsed, data: VendorData) -> CatalogEntry | None:
         for value in parsed.values:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
-from sqlalchemy import ColumnElement, Row, Select, func, or_, select, tuple_, union
+from sqlalchemy import ColumnElement, Row, Select, Text, cast, func, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 
 from receiver.catalog import SEVERITIES
@@ -56,7 +56,10 @@ class FailureQuerySchema(PageQuerySchema):
     until = fields.Date(metadata={"description": "last day (UTC), inclusive"})
     q = fields.String(
         validate=validate.Length(max=200),
-        metadata={"description": "text in the job id, output id or label, or the message"},
+        metadata={
+            "description": "text in the job id, output id or label, the message, or the job's "
+            "attributes (e.g. the ids a caller put in a job's metadata)"
+        },
     )
     group = fields.Integer(
         validate=validate.Range(min=1), metadata={"description": "only this group's failures"}
@@ -175,7 +178,9 @@ def _field_conditions(filters: FailureFilters) -> list[ColumnElement[bool]]:
 
 
 def _text_branches(text: str) -> tuple[ColumnElement[bool], ...]:
-    """Message, job id, output id or label contains ``text`` (case-insensitive, literal)."""
+    """Message, job id, output id or label, or the job's attributes as JSON text contains
+    ``text`` (case-insensitive, literal). The attributes are what the vendor said about the job
+    beyond its id: the caller's own ids (metadata a job was submitted with) are found there."""
     pattern = contains_pattern(text)
 
     def like(column: Any) -> ColumnElement[bool]:
@@ -183,8 +188,15 @@ def _text_branches(text: str) -> tuple[ColumnElement[bool], ...]:
         return condition
 
     jobs = select(Job.id).where(like(Job.external_id))
+    # A branch of its own: OR-ed into the job id's, it would keep that one off its index.
+    described = select(Job.id).where(like(cast(Job.attributes, Text)))
     files = select(JobFile.id).where(or_(like(JobFile.external_id), like(JobFile.label)))
-    return like(Failure.message), Failure.job_id.in_(jobs), Failure.job_file_id.in_(files)
+    return (
+        like(Failure.message),
+        Failure.job_id.in_(jobs),
+        Failure.job_id.in_(described),
+        Failure.job_file_id.in_(files),
+    )
 
 
 def _text_candidates(filters: FailureFilters, cursor: Cursor | None, size: int) -> Any:
@@ -192,8 +204,8 @@ def _text_candidates(filters: FailureFilters, cursor: Cursor | None, size: int) 
 
     The newest rows of a union are among the newest rows of its parts, and each part alone is a
     query PostgreSQL plans well: a common word walks the (occurred_at, id) index and stops at
-    ``size`` matches; a rare one starts from a trigram index (migration 0003). One OR across the
-    three would be planned as a full scan for rare words or a full match set for common ones.
+    ``size`` matches; a rare one starts from a trigram index (migration 0003). One OR across them
+    would be planned as a full scan for rare words or a full match set for common ones.
     """
     base = [*_field_conditions(filters), *_after(cursor, Failure, "occurred_at")]
     parts = [

@@ -20,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    cast,
+    column,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -137,6 +139,13 @@ class Job(Base):
     __table_args__ = (
         UniqueConstraint("vendor", "external_id"),
         trigram_index("ix_jobs_external_id_trgm", "external_id"),
+        # The failures' text search reads the attributes as text (migration 0007).
+        Index(
+            "ix_jobs_attributes_trgm",
+            cast(column("attributes"), Text).label("attributes_text"),
+            postgresql_using="gin",
+            postgresql_ops={"attributes_text": "gin_trgm_ops"},
+        ),
     )
 
 

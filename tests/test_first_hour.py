@@ -138,14 +138,22 @@ def test_the_readmes_five_minute_loop_works_as_written(tmp_path):
             assert set(generated[1].split(", ")) == local
 
             sent = send_every_vendor(send_block, checkout, url)
-            assert sent == {"zencoder", "lightflow", "agora", "agora/api-errors", "kvs", "sns"}
+            assert sent == {
+                "zencoder",
+                "lightflow",
+                "agora",
+                "agora/api-errors",
+                "kvs",
+                "sns",
+                "mediaconvert",
+            }
 
             resent = run_in_terminal(curl_block.replace(README_PORT, port), checkout)
             answer = curl_block.strip().splitlines()[-1].removeprefix("# ")
             assert resent.stdout.strip() == answer, resent.stderr
 
             admin_lists_the_failures_under(today, url, read_env_file(env_file))
-            alerts = alerts_received(sink, expected=4)
+            alerts = alerts_received(sink, expected=5)
         assert "Traceback" not in served.text(), served.text()
 
     for alert in alerts:
@@ -156,6 +164,7 @@ def test_the_readmes_five_minute_loop_works_as_written(tmp_path):
         "agora",
         "cloudwatch",
         "lightflow",
+        "mediaconvert",
         "zencoder",
     ]
 
@@ -220,12 +229,12 @@ def admin_lists_the_failures_under(today: str, url: str, env_file: dict[str, str
     )
     assert logged_in.ok and "Log out" in logged_in.text
     listed = browser.get(f"{url}/admin/failures?since={today}&until={today}", timeout=30)
-    for failing in ("zencoder", "lightflow", "agora", "kvs", "cloudwatch"):
+    for failing in ("zencoder", "lightflow", "agora", "kvs", "cloudwatch", "mediaconvert"):
         assert f'<span class="muted">{failing}</span>' in listed.text, failing
     chart = browser.get(f"{url}/admin/failures/chart.svg", timeout=30).text
-    # 1 + 1 + 1 + 1 + 3 (KVS's batch) + 1 (the alarm): all of them today.
-    assert "— 8 in all" in chart
-    assert sum(int(n) for n in re.findall(rf"<title>{today}: (\d+) ", chart)) == 8
+    # 1 + 1 + 1 + 1 + 3 (KVS's batch) + 1 (the alarm) + 1 (MediaConvert): all of them today.
+    assert "— 9 in all" in chart
+    assert sum(int(n) for n in re.findall(rf"<title>{today}: (\d+) ", chart)) == 9
 
 
 def alerts_received(sink: Lines, expected: int) -> list[dict[str, str]]:

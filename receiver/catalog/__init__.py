@@ -31,6 +31,7 @@ from ._rules import (
     display,
     http_phrase,
     int_value,
+    integer_parse,
     name_parse,
 )
 from ._schema import not_blank
@@ -53,6 +54,7 @@ __all__ = [
     "frozen_details",
     "http_phrase",
     "int_value",
+    "integer_parse",
     "load_catalog",
     "load_catalog_dir",
     "name_parse",

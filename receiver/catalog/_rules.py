@@ -126,6 +126,14 @@ def name_parse(raw: object) -> Parsed:
     return Parsed(display(raw), (raw.strip().lower(),))
 
 
+def integer_parse(raw: object) -> Parsed:
+    """Codes that are numbers: ``1040`` and ``"1040"`` are one code (LightFlow, MediaConvert)."""
+    value = as_int(raw)
+    if value is None:
+        return Parsed(display(raw))
+    return Parsed(display(raw), (str(value),), (value,))
+
+
 def int_value(code: str) -> int | None:
     """The number of a listed decimal code."""
     return int(code) if code.isdigit() else None

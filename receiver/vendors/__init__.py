@@ -15,7 +15,7 @@ from typing import Any
 
 from receiver.catalog import Catalog, CodeRules, load_catalog, load_catalog_dir
 from receiver.settings import CORE_FIRST, CORE_REST, Setting, Settings, SettingsError
-from receiver.vendors import agora, cloudwatch, kvs, lightflow, sns, zencoder
+from receiver.vendors import agora, cloudwatch, kvs, lightflow, mediaconvert, sns, zencoder
 from receiver.vendors.base import CarriedVendor, Provider
 from receiver.vendors.declaration import Start, Vendor, Wiring
 
@@ -26,6 +26,7 @@ VENDORS: tuple[Vendor, ...] = (
     kvs.VENDOR,
     cloudwatch.VENDOR,
     sns.VENDOR,
+    mediaconvert.VENDOR,
 )
 
 BY_NAME = {vendor.name: vendor for vendor in VENDORS}

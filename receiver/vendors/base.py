@@ -14,7 +14,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -24,6 +24,20 @@ from receiver.records import IncomingRequest, Normalized, Rejection
 
 # The application/*+json family and text/json are all JSON; `None` means the sender sent no type.
 JSON_TYPES = frozenset({"application/json", "text/json", None})
+
+#: Ranks by the vendor's clock count seconds from here (``Job.state_rank`` is a 32-bit column).
+CLOCK_RANK_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+#: Seconds a clock rank can count (until 2054); a final state ranks above every non-final one.
+CLOCK_RANK_SPAN = 2**30
+
+
+def clock_rank(when: datetime, *, final: bool = False) -> int:
+    """A job update's rank from the time the vendor says it happened: a late delivery of an
+    older update never overrides a newer one, and a ``final`` state (done, failed, cancelled)
+    is never undone by a non-final one, whatever their times. Updates in the same second rank
+    equal (the latest delivery wins); times past the span share its top rank."""
+    seconds = int((when - CLOCK_RANK_EPOCH).total_seconds())
+    return min(CLOCK_RANK_SPAN - 1, max(0, seconds)) + (CLOCK_RANK_SPAN if final else 0)
 
 
 class Provider(ABC):

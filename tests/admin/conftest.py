@@ -86,7 +86,7 @@ def add_failure(session: Session, **fields: Any) -> Failure:
         external_id=fields.pop("job_external_id", f"job-{n}"),
         state="failed",
         state_rank=9,
-        attributes={},
+        attributes=fields.pop("job_attributes", {}),
     )
     output = JobFile(
         job=job,

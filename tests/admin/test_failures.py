@@ -71,6 +71,7 @@ def test_list_shows_the_operator_columns(admin, session):
         ("q=hls-720", {"done"}),  # output label
         ("q=out-xyz", {"lf"}),  # output id
         ("q=100%25", {"pct"}),  # LIKE wildcards are literal
+        ("q=ORDER-77", {"meta"}),  # the job's attributes (a caller's metadata)
         ("vendor=zencoder&category=network&q=special", {"net"}),
         ("vendor=lightflow&category=network", set()),
     ],
@@ -84,6 +85,7 @@ def test_filters_combine_and_stay_in_the_links(admin, session, query, expected):
         "old": add_failure(session, occurred_at=BASE_TIME - timedelta(days=12)),
         "pct": add_failure(session, message="disk 100% full"),
         "plain": add_failure(session, message="100 percent"),
+        "meta": add_failure(session, job_attributes={"user_metadata": {"order": "order-7731"}}),
     }
     response = admin.get(f"/admin/failures?{query}")
     assert response.status_code == 200
@@ -285,6 +287,20 @@ def test_detail_page_shows_catalog_outputs_and_raw_notification(admin, client, s
     assert 'href="https://app.zencoder.com/docs/errors/UnableToResolveHostError"' in html
     assert "&#34;backup_server_used&#34;: true" in html or "&#34;backup_server_used&#34;" in html
     assert "172151" in html  # job id
+
+
+def test_detail_page_shows_the_jobs_attributes_escaped(admin, session):
+    failure = add_failure(
+        session, job_attributes={"user_metadata": {"order": "order-7731", "note": "<b>x</b>"}}
+    )
+    html = admin.get(f"/admin/failures/{failure.id}").get_data(as_text=True)
+    assert "Job attributes" in html and "order-7731" in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+
+
+def test_detail_page_of_a_job_without_attributes_has_no_empty_section(admin, session):
+    failure = add_failure(session)
+    assert "Job attributes" not in admin.get(f"/admin/failures/{failure.id}").get_data(as_text=True)
 
 
 def test_acknowledge_resolve_and_reopen_with_a_note(admin, session):

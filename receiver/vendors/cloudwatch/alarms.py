@@ -3,19 +3,13 @@ that alarm; back to OK resolves its open failures."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
 
 from receiver.records import FailureReport, JobUpdate, Normalized, Rejection
-from receiver.vendors.base import CarriedMessage, CarriedVendor
+from receiver.vendors.base import CarriedMessage, CarriedVendor, clock_rank
 from schemas.cloudwatch import AlarmSchema
-from schemas.common import INT32_MAX
-
-# Job.state_rank is a 32-bit column: alarm states are ordered by seconds since this epoch, and
-# transitions after 2088 share the top rank (equal ranks: the latest delivery wins).
-RANK_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 class CloudWatchAlarms(CarriedVendor):
@@ -53,8 +47,9 @@ def _alarm_update(alarm: dict[str, Any]) -> JobUpdate:
         kind="alarm",
         external_id=alarm_id,
         state=alarm["NewStateValue"],
-        # A late delivery of an older transition never overrides a newer one.
-        rank=min(INT32_MAX, max(0, int((changed - RANK_EPOCH).total_seconds()))),
+        # A late delivery of an older transition never overrides a newer one; an alarm has no
+        # final state (it can go back to ALARM any time).
+        rank=clock_rank(changed),
         attributes={
             "alarm_name": alarm["AlarmName"],
             "namespace": trigger.get("Namespace"),

@@ -15,12 +15,11 @@ from receiver.catalog import (
     CodeRules,
     Parsed,
     VendorData,
-    as_int,
     classify_http_status,
-    display,
     frozen_details,
     http_phrase,
     int_value,
+    integer_parse,
 )
 
 _RANGE_ACTIONS: Mapping[str, str] = {
@@ -57,10 +56,7 @@ class LightFlowCodes(CodeRules):
     numeric = True
 
     def parse(self, raw: object) -> Parsed:
-        value = as_int(raw)
-        if value is None:
-            return Parsed(display(raw))
-        return Parsed(display(raw), (str(value),), (value,))
+        return integer_parse(raw)
 
     def fallback(self, parsed: Parsed, data: VendorData) -> CatalogEntry | None:
         for value in parsed.values:

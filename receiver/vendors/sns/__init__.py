@@ -13,7 +13,7 @@ from receiver.vendors.sns.provider import SnsProvider
 
 #: The topic of the README's example and of the fixtures (123456789012 is the account AWS's
 #: documentation uses): what a local trial subscribes to.
-EXAMPLE_TOPIC = "arn:aws:sns:eu-west-1:123456789012:kvs-alarms"
+EXAMPLE_TOPIC = "arn:aws:sns:eu-west-1:123456789012:video-pipeline-events"
 
 TOPIC_ARNS = Setting[tuple[str, ...] | None](
     "RECEIVER_SNS_TOPIC_ARNS",

@@ -29,7 +29,7 @@ from receiver.vendors.sns.provider import (
     string_to_sign,
 )
 
-SNS_TOPIC = "arn:aws:sns:eu-west-1:123456789012:kvs-alarms"
+SNS_TOPIC = "arn:aws:sns:eu-west-1:123456789012:video-pipeline-events"
 SETTINGS = {"RECEIVER_SNS_TOPIC_ARNS": SNS_TOPIC}
 CERT_URL = (
     "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem"

@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from receiver.settings import Settings
+from receiver.web_context import current_flask_app, request_globals
 
 # Stable constraint names let Alembic's batch mode rebuild SQLite tables and drop constraints by name.
 NAMING_CONVENTION = {
@@ -184,11 +185,10 @@ def get_database(app: Flask) -> Database:
 
 def get_session() -> Session:
     """The session of the current request or CLI command, opened on first use."""
-    if "db_session" not in g:
-        from flask import current_app
-
-        g.db_session = get_database(current_app).sessionmaker()
-    session: Session = g.db_session
+    context = request_globals()  # not through the proxy: ingest asks several times a request
+    session: Session | None = context.get("db_session")
+    if session is None:
+        session = context.db_session = get_database(current_flask_app()).sessionmaker()
     return session
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from receiver.ingest import receive
+from receiver.web_context import current_request
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
 
 @bp.post("/<vendor>")
 def notification(vendor: str) -> tuple[Response, int]:
-    outcome = receive(vendor, request)
+    outcome = receive(vendor, current_request())
     return jsonify(outcome.body), outcome.status
 
 
@@ -19,5 +20,5 @@ def notification(vendor: str) -> tuple[Response, int]:
 # one <path:…> rule: a path converter makes the router match every hook by regular expression.
 @bp.post("/<vendor>/<endpoint>")
 def vendor_endpoint(vendor: str, endpoint: str) -> tuple[Response, int]:
-    outcome = receive(f"{vendor}/{endpoint}", request)
+    outcome = receive(f"{vendor}/{endpoint}", current_request())
     return jsonify(outcome.body), outcome.status

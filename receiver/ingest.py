@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import Request, current_app, g
+from flask import Flask, Request, current_app
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestTimeout
 
@@ -40,6 +40,7 @@ from receiver.records import (
 from receiver.storage import RawNotification, Saved, save_accepted, save_rejected
 from receiver.throttle import refusal_limit
 from receiver.vendors.base import Provider
+from receiver.web_context import current_flask_app, request_globals
 
 # Headers that carry credentials are never stored (nor logged); everything else is kept so a
 # notification can be inspected and replayed as it came.
@@ -61,30 +62,33 @@ class Outcome:
 def receive(vendor: str, request: Request) -> Outcome:
     """Handle one HTTP request to ``/hooks/<vendor>`` (``vendor`` names the endpoint)."""
     started = time.perf_counter()
-    outcome = _receive(vendor, request)
-    g.ingest_outcome = outcome.body.get("status") or outcome.body.get("reason", "error")
-    metrics: Metrics = current_app.extensions["metrics"]
+    app = current_flask_app()  # once: every proxy lookup repeats a context-variable search
+    outcome = _receive(app, vendor, request)
+    ingest_outcome = outcome.body.get("status") or outcome.body.get("reason", "error")
+    request_globals().ingest_outcome = ingest_outcome
+    metrics: Metrics = app.extensions["metrics"]
     # Label values come from closed sets: /hooks/<anything> must not add series.
-    label = endpoint_label(vendor)
-    metrics.notifications.labels(label, outcome_label(g.ingest_outcome)).inc()
+    label = endpoint_label(vendor, app)
+    metrics.notifications.labels(label, outcome_label(ingest_outcome)).inc()
     metrics.ingest_seconds.labels(label).observe(time.perf_counter() - started)
     return outcome
 
 
-def endpoint_label(endpoint: str) -> str:
+def endpoint_label(endpoint: str, app: Flask | None = None) -> str:
     """The endpoint as a metric label: an enabled one's name, else ``unknown``."""
-    return endpoint if endpoint in current_app.extensions["providers"] else "unknown"
+    providers = (app or current_flask_app()).extensions["providers"]
+    return endpoint if endpoint in providers else "unknown"
 
 
-def _receive(vendor: str, request: Request) -> Outcome:
-    providers: dict[str, Provider] = current_app.extensions["providers"]
+def _receive(app: Flask, vendor: str, request: Request) -> Outcome:
+    providers: dict[str, Provider] = app.extensions["providers"]
     provider = providers.get(vendor)
     if provider is None:
         return Outcome(
             404, {"message": f"no enabled vendor called {vendor!r}", "reason": "unknown_vendor"}
         )
 
-    settings = current_app.extensions["settings"]
+    settings = app.extensions["settings"]
     try:
         raw, too_large = read_raw(
             vendor, request, settings.max_body_bytes, settings.body_timeout_seconds
@@ -107,13 +111,13 @@ def _receive(vendor: str, request: Request) -> Outcome:
     except Rejection as rejection:
         return _reject(session, raw, rejection, auth="passed")
 
-    classified = classify(normalized)
-    with get_database(current_app).write_turn:
+    classified = classify(normalized, app)
+    with get_database(app).write_turn:
         result = save_accepted(session, raw, classified, http_status=provider.accepted_status)
         # Groups and alerts join the same transaction: sent only for failures that were committed.
-        triage_new(session, result.saved)
+        triage_new(session, result.saved, app)
         session.commit()  # durably stored before we answer 2xx
-    _count_new_failures(result.new_failures)
+    _count_new_failures(result.new_failures, app)
     if result.duplicate:
         return Outcome(200, {"status": "duplicate", "id": result.notification_id})
     return Outcome(
@@ -122,28 +126,30 @@ def _receive(vendor: str, request: Request) -> Outcome:
     )
 
 
-def triage_new(session: Session, saved: Saved) -> None:
+def triage_new(session: Session, saved: Saved, app: Flask | None = None) -> None:
     """New failures join their groups (and alert); jobs the vendor says recovered resolve."""
-    rules = current_app.extensions["alert_rules"]
+    rules = (app or current_flask_app()).extensions["alert_rules"]
     enqueue_alerts(session, saved.new_failures, rules)
     if saved.recoveries:
         recover_jobs(session, rules, saved.recoveries)
 
 
-def _count_new_failures(new_failures: tuple[NewFailure, ...]) -> None:
+def _count_new_failures(new_failures: tuple[NewFailure, ...], app: Flask) -> None:
     # Only failures this notification created count; a repeat of a known failure does not.
-    failures = current_app.extensions["metrics"].failures
+    if not new_failures:
+        return
+    failures = app.extensions["metrics"].failures
     for failure in new_failures:
         failures.labels(failure.vendor, failure.category, failure.severity).inc()
 
 
-def classify(normalized: Normalized) -> ClassifiedNotification:
+def classify(normalized: Normalized, app: Flask | None = None) -> ClassifiedNotification:
     """Read every failure's code in the catalog (unknown codes get the `unknown` entry).
 
     A code the catalog calls ``ok`` is news, not a failure, and is left out: which stop reasons
     or states are normal (Agora's "Stop request", KVS STATUS_SUCCESS) is data, not code.
     """
-    catalog: Catalog = current_app.extensions["catalog"]
+    catalog: Catalog = (app or current_flask_app()).extensions["catalog"]
     jobs = []
     for job in normalized.jobs:
         failures = []

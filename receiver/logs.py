@@ -13,8 +13,10 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response
 from pythonjsonlogger.json import JsonFormatter
+
+from receiver.web_context import current_request, request_globals
 
 REDACTED = "[redacted]"
 # A request id we accept from a caller (X-Request-ID): short and log-safe, else we make one.
@@ -76,29 +78,35 @@ def init_request_logging(app: Flask) -> None:
 
 
 def _start_request() -> None:
-    offered = request.headers.get("X-Request-ID", "")
-    g.request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
-    g.request_started = time.perf_counter()
+    # The objects behind the proxies, once: each proxy lookup searches the context again.
+    context = request_globals()
+    offered = current_request().headers.get("X-Request-ID", "")
+    context.request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+    context.request_started = time.perf_counter()
 
 
 def _finish_request(response: Response) -> Response:
-    response.headers["X-Request-ID"] = g.request_id
-    latency_ms = round((time.perf_counter() - g.request_started) * 1000, 2)
+    context, handled = request_globals(), current_request()
+    response.headers["X-Request-ID"] = context.request_id
+    latency_ms = round((time.perf_counter() - context.request_started) * 1000, 2)
+    method, path = handled.method, handled.path
     fields = {
-        "request_id": g.request_id,
-        "method": request.method,
-        "path": request.path,  # never the query string: it may carry a token
+        "request_id": context.request_id,
+        "method": method,
+        "path": path,  # never the query string: it may carry a token
         "status": response.status_code,
         "latency_ms": latency_ms,
     }
-    if request.view_args and "vendor" in request.view_args:
-        fields["vendor"] = request.view_args["vendor"]
-    if "ingest_outcome" in g:
-        fields["outcome"] = g.ingest_outcome
+    view_args = handled.view_args
+    if view_args and "vendor" in view_args:
+        fields["vendor"] = view_args["vendor"]
+    outcome = context.get("ingest_outcome")
+    if outcome is not None:
+        fields["outcome"] = outcome
     request_log.info(
         "%s %s %s %.1fms",
-        request.method,
-        escape_control(request.path),
+        method,
+        escape_control(path),
         response.status_code,
         latency_ms,
         extra=fields,

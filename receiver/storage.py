@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Row, bindparam, case, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
@@ -109,23 +110,34 @@ def save_accepted(
     # One connection for every statement: asking the session for it each time was a measurable
     # share of a notification's CPU.
     connection = session.connection()
-    notification_id = _execute(
-        connection,
-        _claim_statement,
-        {
-            **_raw_columns(raw),
-            "auth": auth,
-            "status": "stored",
-            "http_status": http_status,
-            "dedup_key": bounded_key(classified.normalized.dedup_key),
-            "duplicate_count": 0,
-        },
-    ).scalar()
+    claim = {
+        **_raw_columns(raw),
+        "auth": auth,
+        "status": "stored",
+        "http_status": http_status,
+        "dedup_key": bounded_key(classified.normalized.dedup_key),
+        "duplicate_count": 0,
+    }
+    first_job_id: int | None = None
+    if connection.dialect.name == "postgresql" and classified.jobs:
+        # One round trip for the claim and the first job (nearly every notification has one).
+        first = classified.jobs[0].update
+        job = _job_params(classified.vendor, bounded_key(first.external_id), first)
+        row = connection.execute(
+            _claim_with_job_statement(),
+            {f"n_{name}": value for name, value in claim.items()}
+            | {f"j_{name}": value for name, value in job.items()},
+        ).first()
+        notification_id, first_job_id = (row.notification_id, row.id) if row else (None, None)
+    else:
+        notification_id = _execute(connection, _claim_statement, claim).scalar()
     if notification_id is None:
         # The insert was the transaction's first statement, so nothing else needs undoing.
         duplicate_of = _count_duplicate(connection, classified.normalized.dedup_key, raw)
         return StoreResult(duplicate_of, duplicate=True)
-    saved = save_normalized(connection, notification_id, classified, raw.received_at)
+    saved = save_normalized(
+        connection, notification_id, classified, raw.received_at, first_job_id=first_job_id
+    )
     return StoreResult(notification_id, duplicate=False, saved=saved)
 
 
@@ -134,19 +146,24 @@ def save_normalized(
     notification_id: int,
     classified: ClassifiedNotification,
     received_at: datetime,
+    first_job_id: int | None = None,
 ) -> Saved:
     """Upsert the jobs and files a notification describes and insert its new failures.
 
     Returns the failures that did not exist before (a repeat reports none) and the jobs the
-    notification says recovered.
+    notification says recovered. ``first_job_id``: the first job was upserted already (with
+    the claim, on PostgreSQL).
     """
     vendor = classified.vendor
     occurred_at = classified.normalized.occurred_at or received_at
     new_failures: list[NewFailure] = []
     recoveries: list[Recovery] = []
-    for job in classified.jobs:
+    for index, job in enumerate(classified.jobs):
         job_external_id = bounded_key(job.update.external_id)
-        job_id = _upsert_job(connection, vendor, job_external_id, job.update)
+        if index == 0 and first_job_id is not None:
+            job_id = first_job_id
+        else:
+            job_id = _upsert_job(connection, vendor, job_external_id, job.update)
         # (id, label) per file: the label after the upsert, which an earlier notification may
         # have set, is what alert rules group on.
         files = {
@@ -253,10 +270,9 @@ def _state_columns(table: Any, excluded: Any) -> dict[str, Any]:
     }
 
 
-@cache
-def _job_statement(dialect: str) -> Any:
+def _job_upsert(statement: Any) -> Any:
+    """``statement`` (an INSERT into jobs) as the upsert that moves a job forward only."""
     table = Job.__table__
-    statement = insert_for(dialect)(table)
     columns = _state_columns(table, statement.excluded)
     # Attributes describe the job at its latest state; keep them with the state that wins.
     columns["attributes"] = case(
@@ -268,21 +284,66 @@ def _job_statement(dialect: str) -> Any:
     ).returning(table.c.id)
 
 
-def _upsert_job(connection: Connection, vendor: str, external_id: str, job: JobUpdate) -> int:
+@cache
+def _job_statement(dialect: str) -> Any:
+    return _job_upsert(insert_for(dialect)(Job.__table__))
+
+
+#: The claim's columns (``_raw_columns`` and the claim's own), in the combined statement.
+_CLAIM_COLUMNS = (
+    *("vendor", "received_at", "remote_addr", "content_type", "headers", "body"),
+    *("body_truncated", "auth", "status", "http_status", "dedup_key", "duplicate_count"),
+)
+_JOB_COLUMNS = (
+    *("vendor", "kind", "external_id", "state", "state_rank", "attributes"),
+    *("created_at", "updated_at"),
+)
+
+
+@cache
+def _claim_with_job_statement() -> Any:
+    """PostgreSQL: claim the dedup key and upsert the first job in one statement.
+
+    The job's insert reads its row from the claim, so a repeat (the claim inserts nothing)
+    upserts no job and the statement returns no row: as with the two statements in turn.
+    """
+    notifications, jobs = table_of(Notification), table_of(Job)
+    claim = (
+        postgresql.insert(notifications)
+        .values(
+            {
+                name: bindparam(f"n_{name}", type_=notifications.c[name].type)
+                for name in _CLAIM_COLUMNS
+            }
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(notifications.c.id)
+        .cte("claim")
+    )
+    job_row = select(
+        *(bindparam(f"j_{name}", type_=jobs.c[name].type) for name in _JOB_COLUMNS)
+    ).select_from(claim)
+    upsert = _job_upsert(postgresql.insert(jobs).from_select(list(_JOB_COLUMNS), job_row))
+    return upsert.returning(select(claim.c.id).scalar_subquery().label("notification_id"))
+
+
+def _job_params(vendor: str, external_id: str, job: JobUpdate) -> dict[str, Any]:
     now = utcnow()
+    return {
+        "vendor": vendor,
+        "kind": job.kind,
+        "external_id": external_id,
+        "state": job.state,
+        "state_rank": job.rank,
+        "attributes": job.attributes,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _upsert_job(connection: Connection, vendor: str, external_id: str, job: JobUpdate) -> int:
     job_id: int = _execute(
-        connection,
-        _job_statement,
-        {
-            "vendor": vendor,
-            "kind": job.kind,
-            "external_id": external_id,
-            "state": job.state,
-            "state_rank": job.rank,
-            "attributes": job.attributes,
-            "created_at": now,
-            "updated_at": now,
-        },
+        connection, _job_statement, _job_params(vendor, external_id, job)
     ).scalar_one()
     return job_id
 

@@ -170,6 +170,18 @@ def test_duplicate_is_200_with_the_original_id_and_counted(client, session):
     assert session.scalar(select(func.count()).select_from(Failure)) == 1
 
 
+def test_a_repeat_changes_nothing_of_its_job(client, session):
+    # On PostgreSQL the claim and the job's upsert are one statement: the job must only move
+    # when the claim inserted, as when they were two statements in turn.
+    body = json.loads(fixture_bytes("lightflow", "asset_ready.json"))
+    first = post(client, "lightflow", json.dumps(body).encode())
+    repeat = post(client, "lightflow", json.dumps(body | {"assetName": "renamed"}).encode())
+
+    assert (first.status_code, repeat.status_code) == (202, 200)
+    job = session.scalars(select(Job).execution_options(populate_existing=True)).one()
+    assert job.attributes["name"] == body["assetName"]
+
+
 def test_database_outage_is_503_with_retry_after():
     # A real unreachable server (nothing listens on port 1), not a mocked error.
     app = create_app(

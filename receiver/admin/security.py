@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from receiver.admin.auth import LoginThrottle, csrf
 from receiver.settings import Settings
 from receiver.throttle import limiter_storage
+from receiver.web_context import current_request
 
 log = logging.getLogger(__name__)
 
@@ -136,10 +137,11 @@ def add_security_headers(response: Response) -> Response:
     # One pass over the response's headers: a setdefault per header scanned them every time,
     # 5% of a notification's instructions.
     present = {name.lower() for name, _value in response.headers}
-    wanted = SECURE_TRANSPORT_HEADERS if request.is_secure else SECURITY_HEADERS
+    handled = current_request()  # not through the proxy, twice
+    wanted = SECURE_TRANSPORT_HEADERS if handled.is_secure else SECURITY_HEADERS
     response.headers.extend(
         [(name, value) for name, value in wanted.items() if name.lower() not in present]
     )
-    if request.path.startswith(PRIVATE_PREFIXES):
+    if handled.path.startswith(PRIVATE_PREFIXES):
         response.headers["Cache-Control"] = "no-store"
     return response

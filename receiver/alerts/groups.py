@@ -23,11 +23,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Row,
     String,
     bindparam,
     case,
@@ -48,6 +49,9 @@ from receiver.catalog import SEVERITIES
 from receiver.db import insert_for, table_of, utcnow
 from receiver.models import AlertGroup, AlertGroupFailure, Failure, Job, JobFile, Silence
 from receiver.records import NewFailure
+
+#: Built once: the links of new failures to their groups.
+_LINK_INSERT = insert(table_of(AlertGroupFailure))
 
 GROUP_STATES = ("pending", "firing", "acknowledged", "silenced", "resolved")
 OPEN_STATES = ("pending", "firing", "acknowledged", "silenced")
@@ -75,7 +79,7 @@ def enqueue_alerts(
         return
     now = now or utcnow()
     groups = group_failures(session, new_failures, rules, now)
-    silences = _Lazy(lambda: active_silences(session, now))
+    silences = _Lazy(lambda: active_silence_matchers(session, now))
     for group, batch in groups:
         if group.state != "acknowledged":  # acknowledged: counted, but someone is on it
             _advance(session, group, batch, rules, silences, now)
@@ -83,8 +87,9 @@ def enqueue_alerts(
 
 def group_failures(
     session: Session, new_failures: Iterable[NewFailure], rules: RuleSet, now: datetime
-) -> list[tuple[AlertGroup, _Batch]]:
-    """Upsert the groups of ``new_failures`` and link each failure to its groups."""
+) -> list[tuple[Row[Any], _Batch]]:
+    """Upsert the groups of ``new_failures`` and link each failure to its groups; returns each
+    group's row as the upsert left it (not an ORM object: see :func:`_advance`)."""
     batches: dict[str, _Batch] = {}
     for failure in new_failures:
         for rule in rules.route(failure):
@@ -96,8 +101,11 @@ def group_failures(
         for fingerprint, batch in batches.items()
     ]
     # Linked after the upserts: the upsert counts a job as new when no link names it yet.
-    session.execute(
-        insert(table_of(AlertGroupFailure)),
+    # On the session's connection: a Core executemany, without the ORM session's execute path
+    # (nothing the ORM holds is pending that this insert depends on: the groups were upserted
+    # by statements, not flushed).
+    session.connection().execute(
+        _LINK_INSERT,
         [
             {
                 "group_id": group.id,
@@ -164,7 +172,7 @@ def backfill_groups(
     return grouped, len(touched)
 
 
-def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: datetime) -> AlertGroup:
+def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: datetime) -> Row[Any]:
     occurred = [failure.occurred_at for failure in batch.failures]
     # Grouping stored failures later (``receiver groups backfill``) keeps when they came in.
     received = [failure.received_at or now for failure in batch.failures]
@@ -187,11 +195,8 @@ def _upsert_group(session: Session, fingerprint: str, batch: _Batch, now: dateti
         "last_occurred_at": max(occurred),
         "created_at": now,
     }
-    statement = _group_statement(session.get_bind().dialect.name)
-    group: AlertGroup = session.scalars(
-        statement, params, execution_options={"populate_existing": True}
-    ).one()
-    return group
+    connection = session.connection()
+    return connection.execute(_group_statement(connection.dialect.name), params).one()
 
 
 def _severity_rank(severity: str) -> int:
@@ -231,9 +236,10 @@ def _group_statement(dialect: str) -> Any:
             ),
         },
     ).returning(*table.c)
-    # A Core statement whose rows the ORM loads as the group: without the ORM's bulk-insert
-    # machinery, which an INSERT of the mapped class goes through (half of this function's cost).
-    return select(AlertGroup).from_statement(upsert)
+    # A Core statement returning plain rows: loading them as ORM objects (and the ORM's
+    # bulk-insert machinery before that) cost more than the statement; a group is loaded as an
+    # object only when its state changes (:func:`_advance`).
+    return upsert
 
 
 def _jobs_not_linked_yet(dialect: str, groups: Any) -> Any:
@@ -280,16 +286,28 @@ class _Lazy:
 
 def _advance(
     session: Session,
-    group: AlertGroup,
+    row: Row[Any],
     batch: _Batch,
     rules: RuleSet,
     silences: _Lazy,
     now: datetime,
 ) -> None:
     """Move a group that just got failures to its next state and schedule what to tell."""
+    rule = batch.rule
+    if _firing_and_clear(row):
+        # The common case, a group already firing: its row does not change, only its message is
+        # scheduled, so nothing is loaded as an ORM object (unless a silence now mutes it).
+        channels = rules.enabled_channels(rule)
+        if not channels:
+            return
+        if matching_silence(silences.value, row.labels) is None:
+            schedule(session, row.id, channels, "firing", _due(row, rule, now, "firing"), now)
+            return
+    # A state changes: the group as an ORM object (one SELECT; the upsert's row lock is held).
+    group = session.get(AlertGroup, row.id, populate_existing=True)
+    assert group is not None  # upserted by this transaction
     if group.state == "resolved":
         reopen_for_regression(session, group, batch.failures[0].id, now)
-    rule = batch.rule
     if not rules.enabled_channels(rule):
         return  # open, and nobody to tell: it stays pending
     if silence := matching_silence(silences.value, group.labels):
@@ -311,21 +329,35 @@ def _advance(
     fire(session, group, rule, rules, now, "regression" if group.resolved_at else "firing")
 
 
+def _firing_and_clear(row: Row[Any]) -> bool:
+    """The group fires and firing again changes none of its columns (see :func:`fire`)."""
+    return (
+        row.state == "firing"
+        and row.silenced_until is None
+        and row.resolved_at is None
+        and row.resolved_by is None
+    )
+
+
+def _due(group: Any, rule: Rule, now: datetime, kind: str) -> datetime:
+    """When a firing group's message is due, per Alertmanager's timers: the first one (or a
+    regression) after ``group_wait``, so a burst is one message; news after a message no
+    sooner than ``group_interval`` after it."""
+    last: datetime | None = group.last_notified_at
+    if last is None or kind == "regression":
+        return now + rule.group_wait
+    return max(now, last + rule.group_interval)
+
+
 def fire(
     session: Session, group: AlertGroup, rule: Rule, rules: RuleSet, now: datetime, kind: str
 ) -> None:
-    """The group fires: schedule its message per Alertmanager's timers.
-
-    First message (or a regression) after ``group_wait``, so a burst is one message; news after
-    a message no sooner than ``group_interval`` after it.
-    """
+    """The group fires: schedule its message (:func:`_due`)."""
     group.state, group.silenced_until = "firing", None
     group.resolved_at = group.resolved_by = None
-    if group.last_notified_at is None or kind == "regression":
-        due = now + rule.group_wait
-    else:
-        due = max(now, group.last_notified_at + rule.group_interval)
-    schedule(session, group.id, rules.enabled_channels(rule), kind, due, now)
+    schedule(
+        session, group.id, rules.enabled_channels(rule), kind, _due(group, rule, now, kind), now
+    )
 
 
 # -- silences --------------------------------------------------------------------------------------
@@ -340,7 +372,32 @@ def active_silences(session: Session, now: datetime) -> list[Silence]:
     return list(session.scalars(ACTIVE_SILENCES, {"now": now}))
 
 
-def matching_silence(silences: Iterable[Silence], labels: Mapping[str, Any]) -> Silence | None:
+class SilenceMatch(Protocol):
+    """What deciding whether a silence mutes a group reads of it."""
+
+    @property
+    def matchers(self) -> dict[str, Any]: ...
+
+    @property
+    def ends_at(self) -> datetime: ...
+
+
+_ACTIVE_MATCHERS = select(table_of(Silence).c.matchers, table_of(Silence).c.ends_at).where(
+    Silence.starts_at <= bindparam("now"), Silence.ends_at > bindparam("now")
+)
+
+
+def active_silence_matchers(session: Session, now: datetime) -> Sequence[SilenceMatch]:
+    """The matchers and ends of the active silences, as plain rows: ingest only matches them,
+    and loading them as ORM objects cost more than the query."""
+    rows: Sequence[Any] = session.connection().execute(_ACTIVE_MATCHERS, {"now": now}).all()
+    return rows
+
+
+_Silence = TypeVar("_Silence", bound=SilenceMatch)
+
+
+def matching_silence(silences: Iterable[_Silence], labels: Mapping[str, Any]) -> _Silence | None:
     """The longest-running silence whose every matcher matches the group's labels."""
     found = [s for s in silences if silence_matches(s.matchers, labels)]
     return max(found, key=lambda s: s.ends_at, default=None)

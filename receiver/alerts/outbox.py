@@ -58,7 +58,12 @@ def schedule(
         for channel in channels
     ]
     if values:
-        session.execute(_schedule_statement(session.get_bind().dialect.name, replace), values)
+        # Flushed first, as the session's execute would (a message closed by the caller must
+        # not be the one this upsert finds waiting), then a Core executemany on its connection:
+        # the ORM session's execute path cost more than the statement.
+        session.flush()
+        connection = session.connection()
+        connection.execute(_schedule_statement(connection.dialect.name, replace), values)
 
 
 @functools.cache

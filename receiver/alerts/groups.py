@@ -36,6 +36,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     select,
     update,
 )
@@ -261,7 +262,11 @@ def _jobs_not_linked_yet(dialect: str, groups: Any) -> Any:
         )
         job_id = jobs.c.value
     links = AlertGroupFailure.__table__
-    linked = exists().where(links.c.group_id == groups.c.id, links.c.job_id == job_id)
+    # The row being updated, by its table's name: SQLAlchemy does not correlate a subquery in
+    # ``ON CONFLICT DO UPDATE`` with the inserted table, and ``groups.c.id`` put a second
+    # ``alert_groups`` in the subquery's FROM (any group's links then hid a job new to this one).
+    group_id = literal_column(f"{groups.name}.id", BigInteger)
+    linked = exists().where(links.c.group_id == group_id, links.c.job_id == job_id)
     return select(func.count()).select_from(jobs).where(~linked).scalar_subquery()
 
 

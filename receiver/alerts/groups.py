@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import glob
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -82,9 +82,12 @@ def enqueue_alerts(
     if not new_failures:
         return
     now = now or utcnow()
-    groups = group_failures(session, new_failures, rules, now)
-    silences = _Lazy(lambda: active_silence_matchers(session, now))
-    for group, batch in groups:
+    batches = _route(new_failures, rules)
+    # Read before the upserts lock the groups' rows until commit (failing notifications of one
+    # group queue behind that lock): one round trip fewer under it. Only if a group may alert.
+    may_alert = any(rules.enabled_channels(batch.rule) for batch in batches.values())
+    silences = active_silence_matchers(session, now) if may_alert else []
+    for group, batch in _store_groups(session, batches, now):
         if group.state != "acknowledged":  # acknowledged: counted, but someone is on it
             _advance(session, group, batch, rules, silences, now)
 
@@ -94,12 +97,23 @@ def group_failures(
 ) -> list[tuple[Row[Any], _Batch]]:
     """Upsert the groups of ``new_failures`` and link each failure to its groups; returns each
     group's row as the upsert left it (not an ORM object: see :func:`_advance`)."""
+    return _store_groups(session, _route(new_failures, rules), now)
+
+
+def _route(new_failures: Iterable[NewFailure], rules: RuleSet) -> dict[str, _Batch]:
+    """The failures of each group (by fingerprint) the rules send them to."""
     batches: dict[str, _Batch] = {}
     for failure in new_failures:
         for rule in rules.route(failure):
             labels = rule.group_labels(failure)
             batch = batches.setdefault(rule.fingerprint(labels), _Batch(rule, labels))
             batch.failures.append(failure)
+    return batches
+
+
+def _store_groups(
+    session: Session, batches: Mapping[str, _Batch], now: datetime
+) -> list[tuple[Row[Any], _Batch]]:
     # On the session's connection: Core statements, without the ORM session's execute path
     # (nothing the ORM holds is pending that they depend on: the groups are upserted by
     # statements, not flushed).
@@ -367,23 +381,12 @@ def _rank(severity: Any) -> Any:
     )
 
 
-class _Lazy:
-    """A value computed on first use: the silences are read only if a group may alert."""
-
-    def __init__(self, compute: Callable[[], Any]) -> None:
-        self._compute = compute
-
-    @functools.cached_property
-    def value(self) -> Any:
-        return self._compute()
-
-
 def _advance(
     session: Session,
     row: Row[Any],
     batch: _Batch,
     rules: RuleSet,
-    silences: _Lazy,
+    silences: Sequence[SilenceMatch],
     now: datetime,
 ) -> None:
     """Move a group that just got failures to its next state and schedule what to tell."""
@@ -394,7 +397,7 @@ def _advance(
         channels = rules.enabled_channels(rule)
         if not channels:
             return
-        if matching_silence(silences.value, row.labels) is None:
+        if matching_silence(silences, row.labels) is None:
             schedule(session, row.id, channels, "firing", _due(row, rule, now, "firing"), now)
             return
     # A state changes: the group as an ORM object (one SELECT; the upsert's row lock is held).
@@ -404,7 +407,7 @@ def _advance(
         reopen_for_regression(session, group, batch.failures[0].id, now)
     if not rules.enabled_channels(rule):
         return  # open, and nobody to tell: it stays pending
-    if silence := matching_silence(silences.value, group.labels):
+    if silence := matching_silence(silences, group.labels):
         group.state, group.silenced_until = "silenced", silence.ends_at
         return
     if rule.threshold is not None and group.state == "pending":

@@ -7,6 +7,7 @@ log call site, a handler filter masks the secrets and any ``token=`` value in ev
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Iterable
 
 from flask import Flask, Response
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from receiver.web_context import current_request, request_globals
@@ -25,12 +27,57 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 request_log = logging.getLogger("receiver.request")
 TOKEN_PARAMETER = re.compile(r"(?i)(token=)[^&\s\"']+")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# The record attribute that carries a request line's fields (also set one by one as attributes,
+# for whoever reads records rather than lines: pytest's caplog, other handlers).
+REQUEST_FIELDS = "request_fields"
 
 
 def escape_control(text: str) -> str:
     """``text`` with control characters written as ``\\xNN``: a decoded ``%0d%0a`` in a path
     must not start a forged line in a text log."""
     return CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+class JsonLines(JsonFormatter):
+    """python-json-logger's formatter, with the request line (every request writes one) built
+    directly: its fields are known, so the scan of the record's attributes for extras and a new
+    JSON encoder per line are pure repetition (a third of the line's cost). The output is the
+    same line: time, level, name, message, then the fields in order; any other record, or a
+    request record carrying an exception, goes through the general path.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            TEXT_FORMAT,
+            rename_fields={"asctime": "time", "levelname": "level"},
+            reserved_attrs=[*RESERVED_ATTRS, REQUEST_FIELDS],
+        )
+        self._encode = json.JSONEncoder().encode  # plain str/int/float values: escaped the same
+        self._second: tuple[int, str] = (-1, "")
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, REQUEST_FIELDS, None)
+        if fields is None or record.exc_info or record.stack_info:
+            return super().format(record)
+        line = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "name": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(fields)
+        return self._encode(line)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """``logging.Formatter``'s default time, its ``strftime`` made once per second."""
+        if datefmt:
+            return super().formatTime(record, datefmt)
+        second, text = self._second  # one read: threads of a worker share the formatter
+        if second != int(record.created):
+            second = int(record.created)
+            text = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = (second, text)
+        return f"{text},{int(record.msecs):03d}"  # as logging.Formatter.default_msec_format
 
 
 class RedactSecrets(logging.Filter):
@@ -59,11 +106,7 @@ def configure_logging(
         handler._receiver = True  # type: ignore[attr-defined]
         root.addHandler(handler)
         root.setLevel(min(root.level or level, level))
-    handler.setFormatter(
-        JsonFormatter(TEXT_FORMAT, rename_fields={"asctime": "time", "levelname": "level"})
-        if json_lines
-        else logging.Formatter(TEXT_FORMAT)
-    )
+    handler.setFormatter(JsonLines() if json_lines else logging.Formatter(TEXT_FORMAT))
     handler.filters = [RedactSecrets(secrets)]
     # Handlers installed by others (gunicorn, pytest's caplog) get the same filter.
     for other in root.handlers:
@@ -109,6 +152,6 @@ def _finish_request(response: Response) -> Response:
         escape_control(path),
         response.status_code,
         latency_ms,
-        extra=fields,
+        extra={**fields, REQUEST_FIELDS: fields},
     )
     return response

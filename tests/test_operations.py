@@ -122,6 +122,34 @@ def test_json_log_lines_with_secrets_masked():
     assert parsed["message"] == "token [redacted] seen"
 
 
+def test_request_line_is_the_general_json_formatters_line():
+    """The request line's shortcut writes what python-json-logger writes for the same record,
+    escaping included (a forged line break, a quote, non-ASCII in the path)."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    from receiver.logs import REQUEST_FIELDS, TEXT_FORMAT, JsonLines, escape_control
+
+    path = '/hooks/zencoder\r\n{"level": "ERROR"} caf\u00e9'
+    fields = {"request_id": "r1", "method": "POST", "path": path, "status": 202}
+    fields |= {"latency_ms": 3.25, "vendor": "zencoder", "outcome": "accepted"}
+    record = logging.LogRecord(
+        "receiver.request",
+        logging.INFO,
+        __file__,
+        1,
+        "%s %s %s %.1fms",
+        ("POST", escape_control(path), 202, 3.25),
+        None,
+    )
+    record.__dict__.update(fields)
+    general = JsonFormatter(TEXT_FORMAT, rename_fields={"asctime": "time", "levelname": "level"})
+    expected = general.format(record)
+    setattr(record, REQUEST_FIELDS, fields)
+    line = JsonLines().format(record)
+    assert line == expected and "\n" not in line
+    assert json.loads(line)["path"] == path
+
+
 def test_readyz_fails_when_no_worker_delivers_the_outbox(client, session):
     from datetime import timedelta
 

@@ -91,6 +91,29 @@ def test_a_kvs_batch_of_several_streams_counts_each_stream_once(app, session, ru
     assert (group.failure_count, group.job_count) == (5, 2)
 
 
+def test_a_job_new_to_a_group_counts_though_another_group_has_it(app, session, rules):
+    """The upsert's count of new jobs looks at the group's own links, not at every group's."""
+    from receiver.alerts import enqueue_alerts
+
+    def new(category, job=None):
+        failure = add_failure(session, vendor="kvs", code="0x52000037", category=category)
+        if job is not None:
+            failure.job_id = job
+            session.flush()
+        return NewFailure(id=failure.id, vendor="kvs", category=category, severity="error",
+                          code="0x52000037", backup_server=False, label=None,
+                          job=str(failure.job_id), job_id=failure.job_id,
+                          occurred_at=failure.occurred_at)  # fmt: skip
+
+    first = new("network")
+    enqueue_alerts(session, [first], rules)  # the job's first group
+    enqueue_alerts(session, [new("remote_unavailable")], rules)  # another job opens a second
+    enqueue_alerts(session, [new("remote_unavailable", job=first.job_id)], rules)
+    network, unavailable = groups(session)
+    assert (network.job_count, unavailable.job_count) == (1, 2)
+    assert unavailable.failure_count == 2
+
+
 # -- moving together ------------------------------------------------------------------------------
 
 

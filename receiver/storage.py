@@ -14,12 +14,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from receiver.db import insert_for, rowcount, table_of, utcnow
+from receiver.direct_sql import fetch_first, fetch_scalar
 from receiver.models import Failure, Job, JobFile, Notification
 from receiver.records import (
     ClassifiedFailure,
@@ -123,14 +124,15 @@ def save_accepted(
         # One round trip for the claim and the first job (nearly every notification has one).
         first = classified.jobs[0].update
         job = _job_params(classified.vendor, bounded_key(first.external_id), first)
-        row = connection.execute(
+        row = fetch_first(
+            connection,
             _claim_with_job_statement(),
             {f"n_{name}": value for name, value in claim.items()}
             | {f"j_{name}": value for name, value in job.items()},
-        ).first()
+        )
         notification_id, first_job_id = (row.notification_id, row.id) if row else (None, None)
     else:
-        notification_id = _execute(connection, _claim_statement, claim).scalar()
+        notification_id = _fetch_scalar(connection, _claim_statement, claim)
     if notification_id is None:
         # The insert was the transaction's first statement, so nothing else needs undoing.
         duplicate_of = _count_duplicate(connection, classified.normalized.dedup_key, raw)
@@ -197,7 +199,7 @@ def save_normalized(
 
 
 def _file_of(
-    files: dict[tuple[str, str], Row[int, str | None]], report: FailureReport
+    files: dict[tuple[str, str], tuple[int, str | None]], report: FailureReport
 ) -> tuple[int | None, str | None]:
     """The (id, label) of the file a failure concerns, if any."""
     if report.file_kind is None or report.file_external_id is None:
@@ -226,10 +228,11 @@ def _raw_columns(raw: RawNotification) -> dict[str, Any]:
 
 # Statements are built once per dialect (and per set of file columns) and executed with
 # parameters: building them per request with literal values cost more than the database work.
-def _execute(
+# They run on the driver's cursor (receiver.direct_sql): ingest runs them for every notification.
+def _fetch_scalar(
     connection: Connection, build: Callable[[str], Any], params: dict[str, Any]
-) -> CursorResult[*tuple[Any, ...]]:
-    return connection.execute(build(connection.dialect.name), params)
+) -> Any:
+    return fetch_scalar(connection, build(connection.dialect.name), params)
 
 
 @cache
@@ -254,9 +257,9 @@ def _duplicate_statement(_dialect: str) -> Any:
 
 
 def _count_duplicate(connection: Connection, dedup_key: str, raw: RawNotification) -> int:
-    original: int = _execute(
+    original: int = _fetch_scalar(
         connection, _duplicate_statement, {"key": bounded_key(dedup_key), "at": raw.received_at}
-    ).scalar_one()
+    )
     return original
 
 
@@ -342,9 +345,7 @@ def _job_params(vendor: str, external_id: str, job: JobUpdate) -> dict[str, Any]
 
 
 def _upsert_job(connection: Connection, vendor: str, external_id: str, job: JobUpdate) -> int:
-    job_id: int = _execute(
-        connection, _job_statement, _job_params(vendor, external_id, job)
-    ).scalar_one()
+    job_id: int = _fetch_scalar(connection, _job_statement, _job_params(vendor, external_id, job))
     return job_id
 
 
@@ -361,16 +362,16 @@ def _file_statement(dialect: str, carried: frozenset[str]) -> Any:
     ).returning(table.c.id, table.c.label)
 
 
-def _upsert_file(connection: Connection, job_id: int, file: FileUpdate) -> Row[int, str | None]:
+def _upsert_file(connection: Connection, job_id: int, file: FileUpdate) -> tuple[int, str | None]:
     """The file's (id, label) after the upsert."""
     # A later notification may omit what an earlier one said (the backup-server details are only
     # sent when used), so only values this notification actually carries overwrite old ones.
     carried = frozenset(
         name for name, value in file.fields.items() if value is not None and value is not False
     )
-    row: Row[int, str | None] = _execute(
+    row: tuple[int, str | None] | None = fetch_first(
         connection,
-        lambda dialect: _file_statement(dialect, carried),
+        _file_statement(connection.dialect.name, carried),
         {
             **dict.fromkeys(FILE_COLUMNS),
             "backup_server_used": False,
@@ -382,7 +383,8 @@ def _upsert_file(connection: Connection, job_id: int, file: FileUpdate) -> Row[i
             "state_rank": file.rank,
             "updated_at": utcnow(),
         },
-    ).one()
+    )
+    assert row is not None  # an upsert always returns its row
     return row
 
 
@@ -406,7 +408,7 @@ def _insert_failure(
     occurred_at: datetime,
 ) -> int | None:
     report = failure.report
-    failure_id: int | None = _execute(
+    failure_id: int | None = _fetch_scalar(
         connection,
         _failure_statement,
         dict(
@@ -428,7 +430,7 @@ def _insert_failure(
             created_at=utcnow(),
             fingerprint=bounded_key(report.fingerprint),
         ),
-    ).scalar()
+    )
     return failure_id
 
 

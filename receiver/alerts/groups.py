@@ -30,7 +30,6 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     DateTime,
-    Row,
     String,
     bindparam,
     case,
@@ -44,6 +43,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from receiver.alerts.outbox import schedule
@@ -51,11 +51,15 @@ from receiver.alerts.rules import Rule, RuleSet
 from receiver.alerts.triage import reopen_for_regression, resolve_quiet_groups, settle_backfilled
 from receiver.catalog import SEVERITIES
 from receiver.db import UTCDateTime, insert_for, table_of, utcnow
+from receiver.direct_sql import execute_many, fetch_all, fetch_first
 from receiver.models import AlertGroup, AlertGroupFailure, Failure, Job, JobFile, Silence
 from receiver.records import NewFailure
 
 #: Built once: the links of new failures to their groups.
 _LINK_INSERT = insert(table_of(AlertGroupFailure))
+
+#: A group's row as its upsert returned it: a named tuple of the ``alert_groups`` columns.
+GroupRow = Any
 
 GROUP_STATES = ("pending", "firing", "acknowledged", "silenced", "resolved")
 OPEN_STATES = ("pending", "firing", "acknowledged", "silenced")
@@ -94,7 +98,7 @@ def enqueue_alerts(
 
 def group_failures(
     session: Session, new_failures: Iterable[NewFailure], rules: RuleSet, now: datetime
-) -> list[tuple[Row[Any], _Batch]]:
+) -> list[tuple[GroupRow, _Batch]]:
     """Upsert the groups of ``new_failures`` and link each failure to its groups; returns each
     group's row as the upsert left it (not an ORM object: see :func:`_advance`)."""
     return _store_groups(session, _route(new_failures, rules), now)
@@ -113,34 +117,34 @@ def _route(new_failures: Iterable[NewFailure], rules: RuleSet) -> dict[str, _Bat
 
 def _store_groups(
     session: Session, batches: Mapping[str, _Batch], now: datetime
-) -> list[tuple[Row[Any], _Batch]]:
+) -> list[tuple[GroupRow, _Batch]]:
     # On the session's connection: Core statements, without the ORM session's execute path
     # (nothing the ORM holds is pending that they depend on: the groups are upserted by
     # statements, not flushed).
+    # Run on the driver's cursor (receiver.direct_sql): every failing notification runs them.
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # A group and its links in one statement (one round trip fewer per failing notification).
         statement = _group_and_links_statement()
         return [
             (
-                connection.execute(
-                    statement, _group_params(fingerprint, batch, now) | _link_arrays(batch, now)
-                ).one(),
+                _upserted(
+                    connection,
+                    statement,
+                    _group_params(fingerprint, batch, now) | _link_arrays(batch, now),
+                ),
                 batch,
             )
             for fingerprint, batch in batches.items()
         ]
+    statement = _group_statement(connection.dialect.name)
     groups = [
-        (
-            connection.execute(
-                _group_statement(connection.dialect.name), _group_params(fingerprint, batch, now)
-            ).one(),
-            batch,
-        )
+        (_upserted(connection, statement, _group_params(fingerprint, batch, now)), batch)
         for fingerprint, batch in batches.items()
     ]
     # Linked after the upserts: the upsert counts a job as new when no link names it yet.
-    connection.execute(
+    execute_many(
+        connection,
         _LINK_INSERT,
         [
             {
@@ -155,6 +159,13 @@ def _store_groups(
         ],
     )
     return groups
+
+
+def _upserted(connection: Connection, statement: Any, params: dict[str, Any]) -> Any:
+    """The group's row as the upsert left it (an upsert always returns one)."""
+    row = fetch_first(connection, statement, params)
+    assert row is not None
+    return row
 
 
 def ungrouped_failures(session: Session, limit: int) -> list[NewFailure]:
@@ -383,7 +394,7 @@ def _rank(severity: Any) -> Any:
 
 def _advance(
     session: Session,
-    row: Row[Any],
+    row: GroupRow,
     batch: _Batch,
     rules: RuleSet,
     silences: Sequence[SilenceMatch],
@@ -426,7 +437,7 @@ def _advance(
     fire(session, group, rule, rules, now, "regression" if group.resolved_at else "firing")
 
 
-def _firing_and_clear(row: Row[Any]) -> bool:
+def _firing_and_clear(row: GroupRow) -> bool:
     """The group fires and firing again changes none of its columns (see :func:`fire`)."""
     return (
         row.state == "firing"
@@ -487,7 +498,7 @@ _ACTIVE_MATCHERS = select(table_of(Silence).c.matchers, table_of(Silence).c.ends
 def active_silence_matchers(session: Session, now: datetime) -> Sequence[SilenceMatch]:
     """The matchers and ends of the active silences, as plain rows: ingest only matches them,
     and loading them as ORM objects cost more than the query."""
-    rows: Sequence[Any] = session.connection().execute(_ACTIVE_MATCHERS, {"now": now}).all()
+    rows: Sequence[Any] = fetch_all(session.connection(), _ACTIVE_MATCHERS, {"now": now})
     return rows
 
 

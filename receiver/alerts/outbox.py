@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from receiver.alerts.channels import Delivery
 from receiver.db import insert_for
+from receiver.direct_sql import execute_many
 from receiver.models import AlertNotification, DeliveryAttempt
 
 PENDING = text("status = 'pending'")
@@ -63,7 +64,7 @@ def schedule(
         # the ORM session's execute path cost more than the statement.
         session.flush()
         connection = session.connection()
-        connection.execute(_schedule_statement(connection.dialect.name, replace), values)
+        execute_many(connection, _schedule_statement(connection.dialect.name, replace), values)
 
 
 @functools.cache

@@ -37,7 +37,13 @@ from receiver.records import (
     Normalized,
     Rejection,
 )
-from receiver.storage import RawNotification, Saved, save_accepted, save_rejected
+from receiver.storage import (
+    RawNotification,
+    Saved,
+    begin_accepted,
+    save_accepted,
+    save_rejected,
+)
 from receiver.throttle import refusal_limit
 from receiver.vendors.base import Provider
 from receiver.web_context import current_flask_app, request_globals
@@ -112,6 +118,7 @@ def _receive(app: Flask, vendor: str, request: Request) -> Outcome:
         return _reject(session, raw, rejection, auth="passed")
 
     classified = classify(normalized, app)
+    begin_accepted(session, classified)
     with get_database(app).write_turn:
         result = save_accepted(session, raw, classified, http_status=provider.accepted_status)
         # Groups and alerts join the same transaction: sent only for failures that were committed.

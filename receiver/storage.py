@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from receiver.db import insert_for, rowcount, table_of, utcnow
@@ -92,6 +92,37 @@ def save_rejected(session: Session, raw: RawNotification, rejection: Rejection, 
     session.add(notification)
     session.flush()
     return notification.id
+
+
+def begin_accepted(session: Session, classified: ClassifiedNotification) -> None:
+    """Open the connection that will store ``classified``, before anything runs on it.
+
+    On PostgreSQL a notification that changes one job and says nothing else (no files, no
+    failures, no recovery: most of them, "job progressed" news) is stored by one statement, the
+    claim with the job's upsert (:func:`save_accepted`), and nothing joins it later (alerts come
+    of new failures and recoveries only). That statement runs outside an explicit transaction:
+    PostgreSQL commits a lone statement by itself, durably before it answers, which saves the
+    BEGIN and COMMIT round trips of the three a transaction takes (in-process, per such
+    notification: ~0.07 ms of the receiver's CPU and ~0.06 ms of PostgreSQL's). A repeat's
+    count is a second statement, correct on its own since the claim inserted nothing.
+
+    Only when the session owns its connection: one handed to it inside a transaction (the test
+    suite's rolled-back connection) keeps that transaction.
+    """
+    bind = session.get_bind()
+    if (
+        isinstance(bind, Engine)
+        and bind.dialect.name == "postgresql"
+        and _one_statement(classified)
+    ):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def _one_statement(classified: ClassifiedNotification) -> bool:
+    if len(classified.jobs) != 1:
+        return False
+    job = classified.jobs[0]
+    return not job.failures and not job.update.files and job.update.recovered_at is None
 
 
 def save_accepted(

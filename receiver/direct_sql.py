@@ -49,6 +49,8 @@ class _Compiled:
     row_type: Any
 
 
+#: Compiled statements kept: ingest uses a dozen; tests build more.
+CACHE_SIZE = 1024
 _cache: dict[tuple[Any, ...], tuple[ClauseElement, _Compiled]] = {}
 _cache_lock = threading.Lock()
 
@@ -117,11 +119,16 @@ def _compiled(
     # Keyed by the statement object, which callers build once and keep (module level or
     # functools.cache); the object is held in the entry so its id() is never reused. The
     # parameter names matter for an INSERT without .values(): they choose its columns.
+    # A caller that builds its statement per call would grow the cache without end: past the
+    # bound it starts again (an id freed by an evicted statement may be reused, never looked up).
     key = (id(statement), dialect.name, dialect.driver, frozenset(params), many)
     entry = _cache.get(key)
     if entry is None:
+        compiled = _compile(dialect, statement, params, many)
         with _cache_lock:
-            entry = _cache.setdefault(key, (statement, _compile(dialect, statement, params, many)))
+            if len(_cache) >= CACHE_SIZE:
+                _cache.clear()
+            entry = _cache.setdefault(key, (statement, compiled))
     return entry[1]
 
 

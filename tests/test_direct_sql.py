@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import String, bindparam, case, create_engine, exc, insert, select, text
 
+from receiver import direct_sql
 from receiver.alerts.groups import _ACTIVE_MATCHERS
 from receiver.db import table_of
 from receiver.direct_sql import execute_many, fetch_all, fetch_first, fetch_scalar
@@ -148,3 +149,12 @@ def test_a_lost_connection_is_invalidated_and_the_pool_replaced(database_url):
     finally:
         engine.dispose()
         killer.dispose()
+
+
+def test_statements_built_per_call_do_not_grow_the_cache_without_end(session, monkeypatch):
+    monkeypatch.setattr(direct_sql, "CACHE_SIZE", 8)
+    connection = session.connection()
+    for number in range(50):
+        statement = select(bindparam("n", type_=String))  # a new object every time
+        assert fetch_scalar(connection, statement, {"n": str(number)}) == str(number)
+    assert len(direct_sql._cache) <= 8

@@ -118,6 +118,8 @@ def _receive(app: Flask, vendor: str, request: Request) -> Outcome:
         return _reject(session, raw, rejection, auth="passed")
 
     classified = classify(normalized, app)
+    # News of one job alone is one statement, run without a transaction on PostgreSQL: what
+    # writes after save_accepted must come of new failures or recoveries, which it checks for.
     begin_accepted(session, classified)
     with get_database(app).write_turn:
         result = save_accepted(session, raw, classified, http_status=provider.accepted_status)

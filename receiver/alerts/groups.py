@@ -118,10 +118,9 @@ def _route(new_failures: Iterable[NewFailure], rules: RuleSet) -> dict[str, _Bat
 def _store_groups(
     session: Session, batches: Mapping[str, _Batch], now: datetime
 ) -> list[tuple[GroupRow, _Batch]]:
-    # On the session's connection: Core statements, without the ORM session's execute path
-    # (nothing the ORM holds is pending that they depend on: the groups are upserted by
-    # statements, not flushed).
-    # Run on the driver's cursor (receiver.direct_sql): every failing notification runs them.
+    # Statements on the session's connection, run on the driver's cursor (receiver.direct_sql):
+    # every failing notification runs them. Nothing the ORM holds is pending that they depend
+    # on (the groups are upserted by statements, not flushed).
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # A group and its links in one statement (one round trip fewer per failing notification).

@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 
-from receiver.settings import GUNICORN_BIND, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_WORKERS
+from receiver.settings import GUNICORN_BIND, GUNICORN_TIMEOUT, server_shape
 
 # Prometheus multiprocess mode: every worker writes its metrics to files in this folder and
 # /metrics aggregates them. It must be set before any worker imports prometheus_client.
@@ -15,9 +15,9 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="receiver-metrics-")
 
 bind = os.environ.get(GUNICORN_BIND.variable) or GUNICORN_BIND.default
-workers = int(os.environ.get(GUNICORN_WORKERS.variable) or GUNICORN_WORKERS.default)
+# 2 workers x 4 threads, or 1 x 8 on SQLite (one writer at a time: see server_shape).
+workers, threads = server_shape(os.environ)
 worker_class = "gthread"
-threads = int(os.environ.get(GUNICORN_THREADS.variable) or GUNICORN_THREADS.default)
 # A request stuck longer than this is killed; vendors retry, and nothing is acknowledged unstored.
 timeout = int(os.environ.get(GUNICORN_TIMEOUT.variable) or GUNICORN_TIMEOUT.default)
 graceful_timeout = 20

@@ -40,7 +40,7 @@ from receiver.local_env import (
 from receiver.migrate import current_revision, head_revision, upgrade
 from receiver.replay_cli import replay_command
 from receiver.send_test import send_test
-from receiver.settings import PUBLIC_URL, SettingsError
+from receiver.settings import PUBLIC_URL, SettingsError, server_shape
 from receiver.vendors import Start
 
 # Kept here too: `from receiver.cli import read_env_file` is how scripts knew them.
@@ -150,8 +150,13 @@ def db_current() -> None:
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
-def run(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="gunicorn worker processes  [default: GUNICORN_WORKERS, else 2, or 1 on SQLite]",
+)
+def run(host: str, port: int, workers: int | None) -> None:
     """Migrate the database and serve on HOST:PORT with gunicorn (the embedded default), with
     one alert worker beside it.
 
@@ -186,8 +191,9 @@ def run(host: str, port: int, workers: int) -> None:
     # One alert worker beside the web server, so alerts work out of the box. A process of its
     # own (not a thread in gunicorn's master, which forks web workers at any moment).
     alert_worker = subprocess.Popen([sys.executable, "-m", "receiver.cli", "worker"])
+    shape_workers, threads = server_shape(os.environ)
     try:
-        serve(app, bind=f"{host}:{port}", workers=workers)
+        serve(app, bind=f"{host}:{port}", workers=workers or shape_workers, threads=threads)
     finally:
         alert_worker.terminate()
         alert_worker.wait(timeout=30)

@@ -9,7 +9,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from receiver.logs import escape_control
-from receiver.settings import GUNICORN_THREADS, GUNICORN_TIMEOUT
+from receiver.settings import GUNICORN_TIMEOUT
 
 # The access log shows the path without the query string: a `?token=` must never be logged.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms "%(a)s"'
@@ -47,14 +47,14 @@ class EmbeddedServer(BaseApplication):
         return self.application
 
 
-def serve(app: Flask, bind: str, workers: int) -> None:
+def serve(app: Flask, bind: str, workers: int, threads: int) -> None:
     EmbeddedServer(
         app,
         {
             "bind": bind,
             "workers": workers,
             "worker_class": "gthread",
-            "threads": GUNICORN_THREADS.default,
+            "threads": threads,
             "timeout": GUNICORN_TIMEOUT.default,
             "accesslog": "-",
             "access_log_format": ACCESS_LOG_FORMAT,

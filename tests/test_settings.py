@@ -127,3 +127,27 @@ def test_every_variable_the_code_reads_is_declared():
 def test_each_setting_is_declared_once():
     variables = [setting.variable for setting in SETTINGS]
     assert len(variables) == len(set(variables))
+
+
+def test_gunicorn_runs_one_process_on_sqlite_unless_told_otherwise():
+    from receiver.settings import server_shape
+
+    # One writer at a time: threads of one process take turns without SQLite's busy sleeps.
+    assert server_shape({}) == (1, 8)  # unset: the instance's SQLite file
+    assert server_shape({"DATABASE_URL": "sqlite:////srv/receiver.sqlite3"}) == (1, 8)
+    assert server_shape({"DATABASE_URL": "postgresql://receiver@db/receiver"}) == (2, 4)
+    told = {"DATABASE_URL": "sqlite:///x.sqlite3", "GUNICORN_WORKERS": "3", "GUNICORN_THREADS": "2"}
+    assert server_shape(told) == (3, 2)
+    assert server_shape({"DATABASE_URL": "sqlite:///x.sqlite3", "GUNICORN_WORKERS": "2"}) == (2, 8)
+
+
+@pytest.mark.parametrize(
+    ("url", "shape"), [("sqlite:///x.sqlite3", (1, 8)), ("postgresql://db/receiver", (2, 4))]
+)
+def test_gunicorn_conf_takes_its_shape_from_the_database(monkeypatch, tmp_path, url, shape):
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("GUNICORN_WORKERS", raising=False)
+    monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    config = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+    assert (config["workers"], config["threads"]) == shape

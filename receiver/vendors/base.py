@@ -179,8 +179,22 @@ class CarriedVendor(ABC):
     def claim(self, message: CarriedMessage) -> Normalized | None:
         """The message as this vendor's jobs and failures, or None if it is not this vendor's.
 
-        Raise a 422 :class:`Rejection` for a message that is this vendor's but invalid.
+        Raise a 422 :class:`Rejection` for a message that is this vendor's but invalid
+        (:meth:`load`).
         """
+
+    def load(self, schema: Schema, data: Any, what: str) -> dict[str, Any]:
+        """``data`` loaded by ``schema``, or the 422 that says ``what`` did not match it."""
+        try:
+            loaded: dict[str, Any] = schema.load(data)
+        except ValidationError as error:
+            raise Rejection(
+                422,
+                "invalid",
+                f"{what} does not match the schema",
+                {"Message": error.normalized_messages()},
+            ) from None
+        return loaded
 
 
 def decode_json(body: bytes) -> Any:

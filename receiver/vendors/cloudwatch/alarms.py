@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError
-
-from receiver.records import FailureReport, JobUpdate, Normalized, Rejection
+from receiver.records import FailureReport, JobUpdate, Normalized
 from receiver.vendors.base import CarriedMessage, CarriedVendor, clock_rank
 from schemas.cloudwatch import AlarmSchema
 
@@ -20,15 +18,7 @@ class CloudWatchAlarms(CarriedVendor):
         alarm = message.data
         if not isinstance(alarm, dict) or "AlarmName" not in alarm:
             return None
-        try:
-            loaded = self.schema.load(alarm)
-        except ValidationError as error:
-            raise Rejection(
-                422,
-                "invalid",
-                "the CloudWatch alarm does not match the schema",
-                {"Message": error.normalized_messages()},
-            ) from None
+        loaded = self.load(self.schema, alarm, "the CloudWatch alarm")
         return Normalized(
             vendor=self.vendor,
             # The carrier's message id, as SNS's x-amz-sns-message-id header gives it.

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError
-
-from receiver.records import FailureReport, JobUpdate, Normalized, Rejection
+from receiver.records import FailureReport, JobUpdate, Normalized
 from receiver.vendors.base import CarriedMessage, CarriedVendor, SharedTokenProvider, clock_rank
 from receiver.vendors.mediaconvert.codes import MediaConvertCodes
 from schemas.mediaconvert import DETAIL_TYPE, SOURCE, JobStateChangeSchema
@@ -158,13 +156,5 @@ class MediaConvertEvents(CarriedVendor):
             and event.get("detail-type") == DETAIL_TYPE
         ):
             return None
-        try:
-            loaded = self.schema.load(event)
-        except ValidationError as error:
-            raise Rejection(
-                422,
-                "invalid",
-                "the MediaConvert event does not match the schema",
-                {"Message": error.normalized_messages()},
-            ) from None
+        loaded = self.load(self.schema, event, "the MediaConvert event")
         return normalize_event(loaded)
